@@ -1,0 +1,596 @@
+"""Every differentiable operation, registered once: its forward and its derivative side by side.
+
+Each rule is written with ordinary operators and the math namespace ``F`` it receives:
+
+* :class:`FloatMath` acts on Python floats (a ``Value``'s data),
+* :class:`ArrayMath` acts on numpy arrays (a ``Tensor``'s data),
+* :class:`NodeMath` acts on Values and Tensors themselves, so a backward pass run with it is recorded
+  and can be differentiated again (``backward(create_graph=True)``).
+
+``backward(F, ctx, g, out, *xs)`` receives the upstream gradient ``g``, the op's output ``out`` and its inputs
+``xs`` and returns one gradient per input (the vector-Jacobian product). Masks of piecewise derivatives are taken
+from ``F.raw(x)`` (the raw data), so they are constants in a recorded backward pass.
+
+Two documented conventions: derivatives at kinks follow PyTorch (relu'(0) = 0, |x|'(0) = 0, clip's derivative is
+1 at its bounds, ties of max/min/maximum/minimum share the gradient evenly); and ops whose local derivative can be
+infinite (log, div, sqrt, pow) give *zero* where the upstream gradient is exactly zero (0 * inf = 0). That is why
+``where(x > 0, log(x), 0)`` has a finite gradient at x = 0: the branch ``where`` did not select cannot leak NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .engine import REGISTRY, Op, register
+
+
+class DomainError(ValueError):
+    """A scalar operation was asked for a value outside its domain (``log`` of -1.0, ``0 ** -1``)."""
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Math namespaces
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _float_sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # x < 0: e^x cannot overflow
+    return e / (1.0 + e)
+
+
+def _float_pow(a: float, n: float) -> float:
+    if a == 0 and n < 0:
+        raise DomainError(f"pow: {a!r} ** {n!r} is undefined (division by zero)")
+    if a < 0 and not float(n).is_integer():
+        raise DomainError(f"pow: a negative base {a!r} with a non-integer exponent {n!r} has no real result")
+    try:
+        return float(a**n)
+    except OverflowError:
+        return math.copysign(math.inf, a) if int(n) % 2 else math.inf
+
+
+class FloatMath:
+    """Math on Python floats, for ``Value``. Domain errors are clear :class:`DomainError` s."""
+
+    @staticmethod
+    def raw(x: float) -> float:
+        return x
+
+    @staticmethod
+    def exp(x: float) -> float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def log(x: float) -> float:
+        if not x > 0:
+            raise DomainError(f"log: input must be > 0, got {x!r}")
+        return math.log(x)
+
+    @staticmethod
+    def sqrt(x: float) -> float:
+        if x < 0:
+            raise DomainError(f"sqrt: input must be >= 0, got {x!r}")
+        return math.sqrt(x)
+
+    @staticmethod
+    def div(a: float, b: float) -> float:
+        if b == 0:
+            raise DomainError(f"div: division by zero ({a!r} / {b!r})")
+        return a / b
+
+    @staticmethod
+    def sin(x: float) -> float:
+        if math.isinf(x):
+            raise DomainError(f"sin: input must be finite, got {x!r}")
+        return math.sin(x)
+
+    @staticmethod
+    def cos(x: float) -> float:
+        if math.isinf(x):
+            raise DomainError(f"cos: input must be finite, got {x!r}")
+        return math.cos(x)
+
+    tanh = staticmethod(math.tanh)
+    relu = staticmethod(lambda x: 0.0 if x <= 0 else x)  # NaN stays NaN
+    sigmoid = staticmethod(_float_sigmoid)
+    pow = staticmethod(_float_pow)
+    abs = staticmethod(abs)
+
+    @staticmethod
+    def sign(x: float) -> float:
+        return float((x > 0) - (x < 0))
+
+    @staticmethod
+    def log1p(x: float) -> float:
+        return math.log1p(x)
+
+    @staticmethod
+    def where(cond: bool, a: Any, b: Any) -> Any:
+        return a if cond else b
+
+    @staticmethod
+    def mulz(g: float, d: float) -> float:
+        """g * d, except that a zero upstream gradient contributes zero even when d is infinite."""
+        return 0.0 if g == 0 else g * d
+
+    @staticmethod
+    def ones_like(x: float) -> float:
+        return 1.0
+
+
+class ArrayMath:
+    """Math on numpy arrays, for ``Tensor``: numpy's own semantics (NaN/inf with a warning, no exceptions)."""
+
+    raw = staticmethod(lambda x: x)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    div = staticmethod(np.true_divide)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    tanh = staticmethod(np.tanh)
+    abs = staticmethod(np.abs)
+    sign = staticmethod(np.sign)
+    log1p = staticmethod(np.log1p)
+    where = staticmethod(np.where)
+    relu = staticmethod(lambda x: np.maximum(x, 0))
+    ones_like = staticmethod(np.ones_like)
+    broadcast_to = staticmethod(np.broadcast_to)
+
+    @staticmethod
+    def pow(a: np.ndarray, n: float) -> np.ndarray:
+        return np.power(a, n)
+
+    @staticmethod
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        e = np.exp(-np.abs(x))  # never overflows
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    @staticmethod
+    def mulz(g: np.ndarray, d: np.ndarray) -> np.ndarray:
+        r = g * d
+        if not np.isfinite(d).all():
+            r = np.where(g == 0, 0, r).astype(r.dtype, copy=False)
+        return r
+
+    @staticmethod
+    def swap(x: np.ndarray) -> np.ndarray:
+        return np.swapaxes(x, -1, -2)
+
+    @staticmethod
+    def scatter(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+        """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
+        out = np.zeros(shape, dtype=g.dtype)
+        np.add.at(out, index, g)
+        return out
+
+
+class NodeMath:
+    """Math on Values and Tensors: calling these records graph nodes (used by ``create_graph=True``)."""
+
+    raw = staticmethod(lambda x: x.data)
+    exp = staticmethod(lambda x: x.exp())
+    log = staticmethod(lambda x: x.log())
+    sqrt = staticmethod(lambda x: x.sqrt())
+    div = staticmethod(lambda a, b: a / b)
+    sin = staticmethod(lambda x: x.sin())
+    cos = staticmethod(lambda x: x.cos())
+    tanh = staticmethod(lambda x: x.tanh())
+    sigmoid = staticmethod(lambda x: x.sigmoid())
+    relu = staticmethod(lambda x: x.relu())
+    abs = staticmethod(lambda x: abs(x))
+    pow = staticmethod(lambda a, n: a**n)
+    mulz = staticmethod(lambda g, d: g * d)
+    swap = staticmethod(lambda x: x.swapaxes(-1, -2))
+    broadcast_to = staticmethod(lambda x, shape: x.broadcast_to(shape))
+
+    @staticmethod
+    def sign(x: Any) -> Any:
+        return np.sign(x.data)
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        if isinstance(cond, (bool, np.bool_)):
+            return a if cond else b
+        from .tensor import where
+
+        return where(cond, a, b)
+
+    @staticmethod
+    def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+        from .tensor import Tensor
+
+        return Tensor._apply(SCATTER_ADD, (g,), (index, shape))
+
+    @staticmethod
+    def ones_like(x: Any) -> Any:
+        return x * 0 + 1
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Element-wise operations (Value and Tensor)
+# ----------------------------------------------------------------------------------------------------------------
+
+ADD = register(Op(
+    "add", symbol="+", arity=2,
+    forward=lambda F, ctx, a, b: a + b,
+    backward=lambda F, ctx, g, out, a, b: (g, g),
+    formula=("1", "1"),
+))
+
+SUB = register(Op(
+    "sub", symbol="-", arity=2,
+    forward=lambda F, ctx, a, b: a - b,
+    backward=lambda F, ctx, g, out, a, b: (g, -g),
+    formula=("1", "-1"),
+))
+
+
+def _mul_backward(F, ctx, g, out, a, b, needs=None):
+    return (g * b if needs is None or needs[0] else None, g * a if needs is None or needs[1] else None)
+
+
+MUL = register(Op(
+    "mul", symbol="*", arity=2, selective=True,
+    forward=lambda F, ctx, a, b: a * b,
+    backward=_mul_backward,
+    formula=("b", "a"),
+))
+
+DIV = register(Op(
+    "div", symbol="/", arity=2,
+    forward=lambda F, ctx, a, b: F.div(a, b),
+    backward=lambda F, ctx, g, out, a, b: (F.mulz(g, 1 / b), F.mulz(g, -out / b)),
+    formula=("1/b", "-a/b^2"),
+))
+
+NEG = register(Op(
+    "neg", symbol="neg", arity=1,
+    forward=lambda F, ctx, x: -x,
+    backward=lambda F, ctx, g, out, x: (-g,),
+    formula=("-1",),
+))
+
+POW = register(Op(  # x ** n with a constant exponent n (ctx)
+    "pow", symbol="**", arity=1,
+    forward=lambda F, ctx, x: F.pow(x, ctx),
+    backward=lambda F, ctx, g, out, x: (F.mulz(g, ctx * x ** (ctx - 1)),),
+    formula=("n * x^(n-1)",),
+    kinks=(0.0,),
+))
+
+POWER = register(Op(  # a ** b where the exponent is itself a node
+    "power", symbol="**", arity=2,
+    forward=lambda F, ctx, a, b: F.pow(a, b),
+    backward=lambda F, ctx, g, out, a, b: (F.mulz(g, b * a ** (b - 1)), F.mulz(g, out * F.log(a))),
+    formula=("b * a^(b-1)", "a^b * ln(a)"),
+))
+
+ABS = register(Op(
+    "abs", symbol="abs", arity=1,
+    forward=lambda F, ctx, x: F.abs(x),
+    backward=lambda F, ctx, g, out, x: (g * F.sign(F.raw(x)),),
+    formula=("sign(x)  (0 at x = 0)",),
+    kinks=(0.0,),
+))
+
+EXP = register(Op(
+    "exp", arity=1,
+    forward=lambda F, ctx, x: F.exp(x),
+    backward=lambda F, ctx, g, out, x: (g * out,),
+    formula=("exp(x)",),
+))
+
+LOG = register(Op(
+    "log", arity=1,
+    forward=lambda F, ctx, x: F.log(x),
+    backward=lambda F, ctx, g, out, x: (F.mulz(g, 1 / x),),
+    formula=("1/x",),
+))
+
+SQRT = register(Op(
+    "sqrt", arity=1,
+    forward=lambda F, ctx, x: F.sqrt(x),
+    backward=lambda F, ctx, g, out, x: (F.mulz(g, 0.5 / out),),
+    formula=("1 / (2 sqrt(x))",),
+))
+
+TANH = register(Op(
+    "tanh", arity=1,
+    forward=lambda F, ctx, x: F.tanh(x),
+    backward=lambda F, ctx, g, out, x: (g * (1 - out * out),),
+    formula=("1 - tanh(x)^2",),
+))
+
+SIGMOID = register(Op(
+    "sigmoid", arity=1,
+    forward=lambda F, ctx, x: F.sigmoid(x),
+    backward=lambda F, ctx, g, out, x: (g * (out * (1 - out)),),
+    formula=("sigmoid(x) * (1 - sigmoid(x))",),
+))
+
+RELU = register(Op(
+    "relu", symbol="ReLU", arity=1,
+    forward=lambda F, ctx, x: F.relu(x),
+    backward=lambda F, ctx, g, out, x: (g * (F.raw(x) > 0),),
+    formula=("1 if x > 0 else 0",),
+    kinks=(0.0,),
+))
+
+LEAKY_RELU = register(Op(  # ctx: the slope a for x <= 0
+    "leaky_relu", symbol="LeakyReLU", arity=1,
+    forward=lambda F, ctx, x: F.where(x > 0, x, x * ctx),
+    backward=lambda F, ctx, g, out, x: (F.where(F.raw(x) > 0, g, g * ctx),),
+    formula=("1 if x > 0 else a",),
+    kinks=(0.0,),
+))
+
+
+def _softplus_forward(F, ctx, x):
+    beta, threshold = ctx
+    bx = x * beta
+    # max(bx, 0) + log1p(exp(-|bx|)) never overflows; past the threshold softplus is x itself (as PyTorch)
+    soft = (F.where(bx > 0, bx, 0 * bx) + F.log1p(F.exp(-F.abs(bx)))) / beta
+    return F.where(bx > threshold, x, soft)
+
+
+SOFTPLUS = register(Op(  # ctx: (beta, threshold), PyTorch's defaults (1, 20)
+    "softplus", arity=1,
+    forward=_softplus_forward,
+    backward=lambda F, ctx, g, out, x: (
+        F.where(F.raw(x) * ctx[0] > ctx[1], g, g * F.sigmoid(x * ctx[0])),
+    ),
+    formula=("sigmoid(beta * x)  (1 past the threshold)",),
+))
+
+SIN = register(Op(
+    "sin", arity=1,
+    forward=lambda F, ctx, x: F.sin(x),
+    backward=lambda F, ctx, g, out, x: (g * F.cos(x),),
+    formula=("cos(x)",),
+))
+
+COS = register(Op(
+    "cos", arity=1,
+    forward=lambda F, ctx, x: F.cos(x),
+    backward=lambda F, ctx, g, out, x: (-g * F.sin(x),),
+    formula=("-sin(x)",),
+))
+
+#: the element-wise ops that Value and Tensor share
+ELEMENTWISE = (ADD, SUB, MUL, DIV, NEG, POW, POWER, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, LEAKY_RELU,
+               SOFTPLUS, SIN, COS)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tensor operations
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _matmul_backward(F, ctx, g, out, a, b, needs=None):
+    """out = a @ b. A 1-D input is promoted to a matrix (a row for a, a column for b), as numpy does; the
+    gradients are computed for the matrices and the promoted axis dropped again. Batch axes that were
+    broadcast are summed away by the engine."""
+    a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+    b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+    if a.ndim == 1 and b.ndim == 1:
+        g2 = g.reshape((1, 1))
+    elif a.ndim == 1:
+        g2 = g.reshape(g.shape[:-1] + (1, g.shape[-1]))
+    elif b.ndim == 1:
+        g2 = g.reshape(g.shape + (1,))
+    else:
+        g2 = g
+    ga = gb = None
+    if needs is None or needs[0]:
+        ga = g2 @ F.swap(b2)
+        if a.ndim == 1:
+            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+    if needs is None or needs[1]:
+        gb = F.swap(a2) @ g2
+        if b.ndim == 1:
+            gb = gb.reshape(gb.shape[:-1])
+    return ga, gb
+
+
+MATMUL = register(Op(
+    "matmul", symbol="@", arity=2, selective=True,
+    forward=lambda F, ctx, a, b: a @ b,
+    backward=_matmul_backward,
+    formula=("g @ b^T", "a^T @ g"),
+))
+
+
+def _keep(g: Any, axes: tuple[int, ...] | None, keepdims: bool, shape: tuple[int, ...]) -> Any:
+    """Reshape a reduced gradient so it broadcasts against the input (put the reduced axes back as 1s)."""
+    if keepdims or axes is None:
+        return g  # a full reduction's 0-d gradient broadcasts as it is
+    kept = tuple(1 if (axes is None or i in axes) else n for i, n in enumerate(shape))
+    return g.reshape(kept)
+
+
+SUM = register(Op(  # ctx: (axes or None, keepdims)
+    "sum", symbol="sum", arity=1,
+    forward=lambda F, ctx, x: x.sum(axis=ctx[0], keepdims=ctx[1]),
+    backward=lambda F, ctx, g, out, x: (F.broadcast_to(_keep(g, ctx[0], ctx[1], x.shape), x.shape),),
+    formula=("1 (the gradient is copied to every summed element)",),
+))
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    return math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
+
+
+MEAN = register(Op(  # ctx: (axes or None, keepdims)
+    "mean", symbol="mean", arity=1,
+    forward=lambda F, ctx, x: x.mean(axis=ctx[0], keepdims=ctx[1]),
+    backward=lambda F, ctx, g, out, x: (
+        F.broadcast_to(_keep(g, ctx[0], ctx[1], x.shape) / max(_count(x.shape, ctx[0]), 1), x.shape),
+    ),
+    formula=("1/n",),
+))
+
+
+def _extreme_backward(F, ctx, g, out, x):
+    axes, keepdims = ctx
+    rx = F.raw(x)
+    hit = rx == _keep(F.raw(out), axes, keepdims, x.shape)  # every tie is hit
+    share = hit / hit.sum(axis=axes, keepdims=True)  # ties split the gradient evenly
+    return (_keep(g, axes, keepdims, x.shape) * share.astype(rx.dtype, copy=False),)
+
+
+MAX = register(Op(  # ctx: (axes or None, keepdims)
+    "max", symbol="max", arity=1,
+    forward=lambda F, ctx, x: x.max(axis=ctx[0], keepdims=ctx[1]),
+    backward=_extreme_backward,
+    formula=("1 at the maximum (1/k each for k ties), else 0",),
+))
+
+MIN = register(Op(
+    "min", symbol="min", arity=1,
+    forward=lambda F, ctx, x: x.min(axis=ctx[0], keepdims=ctx[1]),
+    backward=_extreme_backward,
+    formula=("1 at the minimum (1/k each for k ties), else 0",),
+))
+
+
+def _pairwise_share(a: Any, b: Any) -> Any:
+    """Weight of ``a`` in maximum(a, b): 1 where a wins, 1/2 on ties, 0 where b wins."""
+    return (a > b) + 0.5 * (a == b)
+
+
+MAXIMUM = register(Op(
+    "maximum", arity=2,
+    forward=lambda F, ctx, a, b: np.maximum(a, b),
+    backward=lambda F, ctx, g, out, a, b: (
+        g * _pairwise_share(F.raw(a), F.raw(b)), g * _pairwise_share(F.raw(b), F.raw(a))),
+    formula=("1 if a > b, 1/2 if a = b, else 0", "1 if b > a, 1/2 if a = b, else 0"),
+))
+
+MINIMUM = register(Op(
+    "minimum", arity=2,
+    forward=lambda F, ctx, a, b: np.minimum(a, b),
+    backward=lambda F, ctx, g, out, a, b: (
+        g * _pairwise_share(F.raw(b), F.raw(a)), g * _pairwise_share(F.raw(a), F.raw(b))),
+    formula=("1 if a < b, 1/2 if a = b, else 0", "1 if b < a, 1/2 if a = b, else 0"),
+))
+
+CLIP = register(Op(  # ctx: (lo, hi); either may be None
+    "clip", arity=1,
+    forward=lambda F, ctx, x: np.clip(x, ctx[0], ctx[1]),
+    backward=lambda F, ctx, g, out, x: (
+        g * ((ctx[0] is None or F.raw(x) >= ctx[0]) & (ctx[1] is None or F.raw(x) <= ctx[1])),),
+    formula=("1 if lo <= x <= hi else 0",),
+))
+
+WHERE = register(Op(  # ctx: the boolean condition (a constant)
+    "where", arity=2,
+    forward=lambda F, ctx, a, b: np.where(ctx, a, b),
+    backward=lambda F, ctx, g, out, a, b: (F.where(ctx, g, 0), F.where(ctx, 0, g)),
+    formula=("1 where cond else 0", "0 where cond else 1"),
+))
+
+RESHAPE = register(Op(  # ctx: the new shape
+    "reshape", arity=1,
+    forward=lambda F, ctx, x: x.reshape(ctx),
+    backward=lambda F, ctx, g, out, x: (g.reshape(x.shape),),
+    formula=("1 (the gradient is reshaped back)",),
+))
+
+TRANSPOSE = register(Op(  # ctx: the permutation of axes
+    "transpose", arity=1,
+    forward=lambda F, ctx, x: x.transpose(ctx),
+    backward=lambda F, ctx, g, out, x: (g.transpose(tuple(np.argsort(ctx))),),
+    formula=("1 (the gradient is transposed back)",),
+))
+
+EXPAND = register(Op(  # ctx: the target shape; the engine sums the gradient back (unbroadcast)
+    "broadcast_to", symbol="expand", arity=1,
+    forward=lambda F, ctx, x: np.broadcast_to(x, ctx),
+    backward=lambda F, ctx, g, out, x: (g,),
+    formula=("1 (summed over the broadcast axes)",),
+))
+
+GETITEM = register(Op(  # ctx: the index
+    "getitem", symbol="[]", arity=1,
+    forward=lambda F, ctx, x: x[ctx],
+    backward=lambda F, ctx, g, out, x: (F.scatter(g, ctx, x.shape),),
+    formula=("1 at the selected elements (repeats accumulate), else 0",),
+))
+
+SCATTER_ADD = register(Op(  # ctx: (index, shape): zeros of shape with x added at index; getitem's derivative
+    "scatter_add", arity=1,
+    forward=lambda F, ctx, x: ArrayMath.scatter(x, ctx[0], ctx[1]),
+    backward=lambda F, ctx, g, out, x: (g[ctx[0]],),
+    formula=("1 (the gradient is read back at the index)",),
+))
+
+
+def _concat_backward(F, ctx, g, out, *xs):
+    axis, edges = ctx
+    lead = (slice(None),) * (axis % g.ndim)
+    return tuple(g[lead + (slice(lo, hi),)] for lo, hi in zip(edges[:-1], edges[1:]))
+
+
+CONCATENATE = register(Op(  # ctx: (axis, offsets of the pieces along it)
+    "concatenate", symbol="concat", arity=-1,
+    forward=lambda F, ctx, *xs: np.concatenate(xs, axis=ctx[0]),
+    backward=_concat_backward,
+    formula=("1 on its own slice of the result",),
+))
+
+SOFTMAX = register(Op(  # ctx: axis
+    "softmax", arity=1,
+    forward=lambda F, ctx, x: _softmax(x, ctx),
+    backward=lambda F, ctx, g, out, x: (out * (g - (g * out).sum(axis=ctx, keepdims=True)),),
+    formula=("diag(s) - s s^T  (s = softmax(x))",),
+))
+
+LOG_SOFTMAX = register(Op(  # ctx: axis
+    "log_softmax", arity=1,
+    forward=lambda F, ctx, x: x - _logsumexp(x, ctx, True),
+    backward=lambda F, ctx, g, out, x: (g - F.exp(out) * g.sum(axis=ctx, keepdims=True),),
+    formula=("I - softmax(x) 1^T",),
+))
+
+LOGSUMEXP = register(Op(  # ctx: (axes or None, keepdims)
+    "logsumexp", arity=1,
+    forward=lambda F, ctx, x: _logsumexp(x, ctx[0], ctx[1]),
+    backward=lambda F, ctx, g, out, x: (
+        _keep(g, ctx[0], ctx[1], x.shape) * F.exp(x - _keep(out, ctx[0], ctx[1], x.shape)),),
+    formula=("softmax(x)",),
+))
+
+ASTYPE = register(Op(  # ctx: the dtype; the gradient is cast back to the input's dtype
+    "astype", arity=1,
+    forward=lambda F, ctx, x: x.astype(ctx),
+    backward=lambda F, ctx, g, out, x: (g.astype(x.dtype),),
+    formula=("1",),
+))
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _logsumexp(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf rows give -inf, not NaN
+    r = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    if not keepdims:
+        r = r.squeeze(axis=axis)
+    return r
+
+
+__all__ = ["DomainError", "FloatMath", "ArrayMath", "NodeMath", "REGISTRY", "ELEMENTWISE"] + [
+    name for name, v in list(globals().items()) if isinstance(v, Op)
+]

@@ -1,0 +1,601 @@
+"""``Tensor``: a numpy array that records the operations applied to it, on the same engine as ``Value``.
+
+>>> import numpy as np
+>>> from autograd import Tensor
+>>> W = Tensor([[3.0], [-2.0]], requires_grad=True)      # the lecture's weights, shape (in, out)
+>>> x = Tensor([[-1.0, 2.0]])                            # one input row
+>>> y = (x @ W + 1.0).sigmoid()
+>>> y.sum().backward()
+>>> np.round(W.grad.ravel(), 6).tolist()                # dy/dW = x^T g'(-6)
+[-0.002466, 0.004933]
+
+Shapes follow numpy's broadcasting; the engine sums each gradient back to its input's shape in one place.
+Requires-grad follows PyTorch: data tensors default to ``requires_grad=False`` and results require grad when an
+input does. Gradients have their input's dtype (float32 stays float32).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .engine import Node, _mode
+from .ops import ArrayMath, NodeMath
+
+_object_new = object.__new__
+_ndarray = np.ndarray
+
+
+class ShapeError(ValueError):
+    """Shapes that do not fit an operation (the message names the op and both shapes)."""
+
+
+def _new(data: np.ndarray, requires_grad: bool, parents: tuple, fn: Any, ctx: Any = None) -> Tensor:
+    t = _object_new(Tensor)
+    t.data = data
+    t.grad = None
+    t.label = None
+    t.requires_grad = requires_grad
+    t._parents = parents
+    t._fn = fn
+    t._ctx = ctx
+    if fn is not None and _mode.anomaly is not None:
+        _mode.anomaly.forward(t)
+    return t
+
+
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Tensor: data must be numeric, got {type(data).__name__} ({e})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {arr.dtype} from {data!r}")
+    return arr
+
+
+def _lift(x: Any, like: np.ndarray, op: str) -> Tensor:
+    """Make a constant Tensor of a number or array; a Python number takes ``like``'s float dtype."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, Node):
+        raise TypeError(
+            f"{op}: cannot combine a Tensor of shape {like.shape} with a Value; use Tensor(value.data) "
+            "for a constant, or keep the computation in Values"
+        )
+    if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
+        dtype = like.dtype if like.dtype.kind == "f" else None
+        arr = np.asarray(x, dtype=dtype)
+    else:
+        arr = _as_array(x)
+    return _new(arr, False, (), None)
+
+
+def _axes(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """Normalise an axis argument (None, int or tuple) to a sorted tuple of non-negative axes."""
+    if axis is None:
+        return None
+    seq = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in seq:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < max(ndim, 1):
+            raise np.exceptions.AxisError(f"{op}: axis {a!r} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+class Tensor(Node):
+    """An n-dimensional array that records how it was computed.
+
+    ``Tensor(data, requires_grad=False, label=None, dtype=None)``: ``data`` is a number, a nested list or a
+    numpy array. Float data keep their dtype; integer and bool data become float64 when they require grad.
+    """
+
+    __slots__ = ("requires_grad",)
+    __array_ufunc__ = None  # numpy arrays on the left defer to our reflected operators
+    __array_priority__ = 1000
+
+    _math = ArrayMath
+    _node_math = NodeMath
+    _broadcasts = True
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, label: str | None = None, dtype: Any = None
+    ) -> None:
+        arr = _as_array(data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            arr = arr.astype(np.float64)
+        self.data = arr
+        self.grad = None
+        self.label = label
+        self.requires_grad = bool(requires_grad)
+        self._parents = ()
+        self._fn = None
+        self._ctx = None
+
+    # -- engine hooks ---------------------------------------------------------------------------------------
+    def _seed(self, grad: Any, create_graph: bool) -> Any:
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: the output has shape {self.data.shape}, not a single number; call "
+                    ".sum() or .mean() first, or pass grad= an array of shape "
+                    f"{self.data.shape} (d loss / d output)"
+                )
+            g = np.ones_like(self.data)
+        else:
+            g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.data.dtype)
+            if g.shape != self.data.shape:
+                raise ShapeError(
+                    f"backward: grad has shape {g.shape} but the output has shape {self.data.shape}"
+                )
+        return Tensor(g) if create_graph else g
+
+    @staticmethod
+    def _store_grad(node: Tensor, g: Any) -> None:
+        if node.grad is None:
+            if node._fn is None and isinstance(g, _ndarray):
+                g = g.copy()  # a leaf's grad is its own array: never a view another node's grad shares
+            node.grad = g
+        else:
+            node.grad = node.grad + g
+
+    def zero_grad(self) -> None:
+        """Forget the gradient (``grad = None``)."""
+        self.grad = None
+
+    # -- applying ops ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _apply(op: ops.Op, inputs: tuple[Tensor, ...], ctx: Any = None) -> Tensor:
+        try:
+            data = op.forward(ArrayMath, ctx, *[t.data for t in inputs])
+        except (ValueError, IndexError, TypeError) as e:
+            shapes = " and ".join(str(t.data.shape) for t in inputs)
+            raise ShapeError(f"{op.name}: cannot apply to shape{'s' if len(inputs) > 1 else ''} {shapes}: {e}") from None
+        if not isinstance(data, _ndarray):
+            data = np.asarray(data)
+        if _mode.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    return _new(data, True, inputs, op, ctx)
+        return _new(data, False, (), None, ctx)
+
+    def _binary(self, other: Any, op: ops.Op, reflected: bool = False) -> Tensor:
+        other = _lift(other, self.data, op.name)
+        a, b = (other, self) if reflected else (self, other)
+        try:
+            data = op.forward(ArrayMath, None, a.data, b.data)
+        except ValueError:
+            sa, sb = a.data.shape, b.data.shape
+            if op is ops.MATMUL:
+                raise ShapeError(f"matmul: shapes {sa} and {sb} are not aligned ({_inner(sa, sb)})") from None
+            raise ShapeError(f"{op.name}: cannot broadcast shapes {sa} and {sb}") from None
+        if not isinstance(data, _ndarray):
+            data = np.asarray(data)
+        if _mode.enabled and (a.requires_grad or b.requires_grad):
+            return _new(data, True, (a, b), op)
+        return _new(data, False, (), None)
+
+    def _unary(self, op: ops.Op, ctx: Any = None) -> Tensor:
+        data = op.forward(ArrayMath, ctx, self.data)
+        if _mode.enabled and self.requires_grad:
+            return _new(data, True, (self,), op, ctx)
+        return _new(data, False, (), None)
+
+    # -- attributes -----------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (all axes reversed, as numpy)."""
+        return self.transpose()
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def item(self) -> float:
+        """The single element as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: the tensor has {self.data.size} elements (shape {self.data.shape}), not 1")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data (not a copy): the same ndarray as ``.data``."""
+        return self.data
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (requires no grad)."""
+        return Tensor(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20, edgeitems=3,
+                               prefix="Tensor(")
+        extra = []
+        if self.data.dtype != np.float64:
+            extra.append(f"dtype={self.data.dtype}")
+        if self.requires_grad:
+            extra.append("requires_grad=True")
+        if self.label:
+            extra.append(f"label={self.label!r}")
+        if self._fn is not None:
+            extra.append(f"op={self._fn.name}")
+        return "Tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # -- arithmetic -----------------------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.ADD)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.ADD, True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.SUB)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.SUB, True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.MUL)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.MUL, True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.DIV)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.DIV, True)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.MATMUL)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.MATMUL, True)
+
+    def __neg__(self) -> Tensor:
+        return self._unary(ops.NEG)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return self._unary(ops.ABS)
+
+    def __pow__(self, other: Any) -> Tensor:
+        """``t ** n``: a constant exponent uses n t^(n-1); a Tensor exponent also gets a^b ln a."""
+        if isinstance(other, numbers.Real) and not isinstance(other, np.ndarray):
+            return self._unary(ops.POW, float(other))
+        return self._binary(other, ops.POWER)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return self._binary(other, ops.POWER, True)
+
+    # comparisons give bool tensors that require no grad; equality stays elementwise, hashing by identity
+    def _compare(self, other: Any, fn: Any) -> Tensor:
+        return Tensor(fn(self.data, other.data if isinstance(other, Tensor) else other))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_or)
+
+    def __invert__(self) -> Tensor:
+        return Tensor(np.logical_not(self.data))
+
+    __hash__ = Node.__hash__
+
+    # -- element-wise functions -----------------------------------------------------------------------------
+    def exp(self) -> Tensor:
+        """e^x element-wise; d/dx = e^x."""
+        return self._unary(ops.EXP)
+
+    def log(self) -> Tensor:
+        """Natural log element-wise; d/dx = 1/x."""
+        return self._unary(ops.LOG)
+
+    def sqrt(self) -> Tensor:
+        """Square root element-wise; d/dx = 1/(2 sqrt x)."""
+        return self._unary(ops.SQRT)
+
+    def abs(self) -> Tensor:
+        """|x|; d/dx = sign(x) (0 at 0)."""
+        return self._unary(ops.ABS)
+
+    def tanh(self) -> Tensor:
+        """tanh element-wise; d/dx = 1 - tanh^2."""
+        return self._unary(ops.TANH)
+
+    def sigmoid(self) -> Tensor:
+        """1/(1 + e^-x), overflow-free; d/dx = s(1 - s)."""
+        return self._unary(ops.SIGMOID)
+
+    def relu(self) -> Tensor:
+        """max(0, x); d/dx = 1 if x > 0 else 0."""
+        return self._unary(ops.RELU)
+
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        """x if x > 0 else slope x; d/dx = 1 or slope."""
+        return self._unary(ops.LEAKY_RELU, float(slope))
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        """log(1 + e^(beta x)) / beta (x past the threshold); d/dx = sigmoid(beta x)."""
+        return self._unary(ops.SOFTPLUS, (float(beta), float(threshold)))
+
+    def sin(self) -> Tensor:
+        return self._unary(ops.SIN)
+
+    def cos(self) -> Tensor:
+        return self._unary(ops.COS)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Clamp to [min, max]; d/dx = 1 inside, including the bounds (PyTorch's clamp), 0 outside."""
+        if min is None and max is None:
+            raise ValueError("clip: give min, max or both")
+        return self._unary(ops.CLIP, (min, max))
+
+    clamp = clip
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The tensor cast to ``dtype``; the gradient is cast back."""
+        return self._unary(ops.ASTYPE, np.dtype(dtype))
+
+    # -- reductions -----------------------------------------------------------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (None: all, int or tuple); d/dx = 1."""
+        return self._unary(ops.SUM, (_axes(axis, self.ndim, "sum"), keepdims))
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis``; d/dx = 1/n."""
+        return self._unary(ops.MEAN, (_axes(axis, self.ndim, "mean"), keepdims))
+
+    def _extreme(self, op: ops.Op, axis: Any, keepdims: bool) -> Tensor:
+        axes = _axes(axis, self.ndim, op.name)
+        if self.data.size == 0 or (axes and any(self.data.shape[a] == 0 for a in axes)):
+            raise ValueError(f"{op.name}: cannot reduce an empty axis (shape {self.shape}, axis {axis})")
+        return self._unary(op, (axes, keepdims))
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Largest element over ``axis``; ties share the gradient evenly."""
+        return self._extreme(ops.MAX, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Smallest element over ``axis``; ties share the gradient evenly."""
+        return self._extreme(ops.MIN, axis, keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """Variance over ``axis`` with numpy's ``ddof`` (0: divide by n; PyTorch's default is ddof=1)."""
+        axes = _axes(axis, self.ndim, "var")
+        n = self.data.size if axes is None else int(np.prod([self.data.shape[a] for a in axes]))
+        centred = self - self.mean(axis=axes, keepdims=True)
+        return (centred * centred).sum(axis=axes, keepdims=keepdims) / max(n - ddof, 0)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``axis``, stable for large inputs; d/dx = softmax(x)."""
+        return self._unary(ops.LOGSUMEXP, (_axes(axis, self.ndim, "logsumexp"), keepdims))
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``axis``, stable for large inputs."""
+        return self._unary(ops.SOFTMAX, _axes(axis, self.ndim, "softmax")[0])
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along ``axis`` (never log(softmax(x)))."""
+        return self._unary(ops.LOG_SOFTMAX, _axes(axis, self.ndim, "log_softmax")[0])
+
+    # -- shape ----------------------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape (one dimension may be -1)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        try:
+            target = np.empty(self.shape, dtype=np.bool_).reshape(shape).shape
+        except ValueError:
+            raise ShapeError(f"reshape: cannot reshape shape {self.shape} (size {self.size}) into {shape}") from None
+        return self._unary(ops.RESHAPE, target)
+
+    view = reshape
+
+    def flatten(self) -> Tensor:
+        return self.reshape(-1)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (reverse them when none are given)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if not axes:
+            axes = tuple(range(self.ndim))[::-1]
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+        return self._unary(ops.TRANSPOSE, tuple(a % self.ndim for a in axes))
+
+    def swapaxes(self, a: int, b: int) -> Tensor:
+        perm = list(range(self.ndim))
+        perm[a], perm[b] = perm[b], perm[a]
+        return self.transpose(tuple(perm))
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        """A read-only broadcast view; the gradient is summed back over the broadcast axes."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        try:
+            np.broadcast_shapes(self.shape, shape)
+            if np.broadcast_shapes(self.shape, shape) != tuple(shape):
+                raise ValueError
+        except ValueError:
+            raise ShapeError(f"broadcast_to: cannot broadcast shape {self.shape} to {tuple(shape)}") from None
+        return self._unary(ops.EXPAND, tuple(shape))
+
+    def expand(self, *shape: Any) -> Tensor:
+        """PyTorch's name for :meth:`broadcast_to` (-1 keeps a dimension)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        lead = len(shape) - self.ndim
+        full = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        return self.broadcast_to(full)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Drop size-1 axes (all of them, or the given ones)."""
+        axes = _axes(axis, self.ndim, "squeeze")
+        if axes is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        bad = [a for a in axes if self.shape[a] != 1]
+        if bad:
+            raise ValueError(f"squeeze: axis {bad[0]} of shape {self.shape} has size {self.shape[bad[0]]}, not 1")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert a size-1 axis at ``axis``."""
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise np.exceptions.AxisError(f"unsqueeze: axis {axis} is out of range for shape {self.shape}")
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """numpy indexing: ints, slices, None, Ellipsis, integer arrays, boolean masks.
+
+        Repeated integer indices accumulate their gradients.
+        """
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        elif isinstance(index, list):
+            index = np.asarray(index)
+        try:
+            data = self.data[index]
+        except IndexError as e:
+            raise IndexError(f"getitem: {e} (tensor shape {self.shape}, index {index!r})") from None
+        if _mode.enabled and self.requires_grad:
+            return _new(np.asarray(data), True, (self,), ops.GETITEM, index)
+        return _new(np.asarray(data), False, (), None)
+
+
+def _inner(sa: tuple, sb: tuple) -> str:
+    ka = sa[-1] if sa else None
+    kb = (sb[-2] if len(sb) > 1 else sb[0]) if sb else None
+    return f"{ka} != {kb}" if ka is not None and kb is not None else "0-d operand"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Functions over several tensors
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Shorthand for ``Tensor(data, ...)``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``cond`` else ``b``. The branch not selected gets exactly zero gradient (no NaN leaks)."""
+    c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
+    like = a.data if isinstance(a, Tensor) else b.data if isinstance(b, Tensor) else np.asarray(a)
+    ta, tb = _lift(a, like, "where"), _lift(b, like, "where")
+    try:
+        np.broadcast_shapes(c.shape, ta.shape, tb.shape)
+    except ValueError:
+        raise ShapeError(f"where: cannot broadcast cond {c.shape} with shapes {ta.shape} and {tb.shape}") from None
+    return Tensor._apply(ops.WHERE, (ta, tb), c)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Element-wise maximum; ties share the gradient (1/2 each)."""
+    ta = a if isinstance(a, Tensor) else _lift(a, np.asarray(b.data if isinstance(b, Tensor) else b), "maximum")
+    return ta._binary(b, ops.MAXIMUM)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Element-wise minimum; ties share the gradient (1/2 each)."""
+    ta = a if isinstance(a, Tensor) else _lift(a, np.asarray(b.data if isinstance(b, Tensor) else b), "minimum")
+    return ta._binary(b, ops.MINIMUM)
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("concatenate: need at least one tensor")
+    ndim = ts[0].ndim
+    if ndim == 0:
+        raise ShapeError("concatenate: 0-d tensors cannot be concatenated (use stack)")
+    ax = _axes(axis, ndim, "concatenate")[0]
+    for t in ts[1:]:
+        if t.ndim != ndim or t.shape[:ax] + t.shape[ax + 1:] != ts[0].shape[:ax] + ts[0].shape[ax + 1:]:
+            shapes = ", ".join(str(t.shape) for t in ts)
+            raise ShapeError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+    edges = tuple(np.cumsum([0] + [t.shape[ax] for t in ts]).tolist())
+    return Tensor._apply(ops.CONCATENATE, tuple(ts), (ax, edges))
+
+
+cat = concatenate
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("stack: need at least one tensor")
+    if any(t.shape != ts[0].shape for t in ts):
+        raise ShapeError("stack: all tensors need the same shape, got " + ", ".join(str(t.shape) for t in ts))
+    return concatenate([t.unsqueeze(axis) for t in ts], axis=axis)
+
+
+def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float64) -> Tensor:
+    """Rows of the identity: ``one_hot([2, 0], 3)`` is ``[[0, 0, 1], [1, 0, 0]]`` (a constant tensor)."""
+    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if y.dtype.kind not in "iu":
+        if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
+            raise ValueError(f"one_hot: labels must be integers, got dtype {y.dtype}")
+        y = y.astype(np.int64)
+    n = int(y.max()) + 1 if num_classes is None and y.size else int(num_classes or 0)
+    if y.size and (y.min() < 0 or y.max() >= n):
+        raise ValueError(f"one_hot: labels must lie in [0, {n}), got min {y.min()} and max {y.max()}")
+    return Tensor(np.eye(n, dtype=dtype)[y])

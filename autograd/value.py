@@ -1,0 +1,256 @@
+"""``Value``: a differentiable real number, the unit a student builds a perceptron from.
+
+>>> from autograd import Value
+>>> x1, x2 = Value(-1.0, label="x1"), Value(2.0, label="x2")
+>>> y = (1 + 3 * x1 - 2 * x2).sigmoid()        # the lecture's perceptron: g(1 + 3 x1 - 2 x2)
+>>> round(y.data, 5)
+0.00247
+>>> y.backward()
+>>> round(x1.grad, 6), round(x2.grad, 6)       # dy/dx1 = 3 g'(-6), dy/dx2 = -2 g'(-6)
+(0.007392, -0.004928)
+
+Every operation is an entry of the op registry (:mod:`autograd.ops`), where its forward and its derivative
+stand side by side; a ``Value`` only records which op made it and from which parents.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from . import ops
+from .engine import Node, _mode
+from .ops import FloatMath, NodeMath
+
+_object_new = object.__new__
+
+
+def _new(data: float, parents: tuple, fn: Any, ctx: Any = None) -> Value:
+    """A Value made by an op; records its parents only when grad mode is on."""
+    v = _object_new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = None
+    v._ctx = ctx
+    if _mode.enabled:
+        v._parents = parents
+        v._fn = fn
+        if _mode.anomaly is not None:
+            _mode.anomaly.forward(v)
+    else:
+        v._parents = ()
+        v._fn = None
+    return v
+
+
+def _lift(x: Any, op: str) -> Value:
+    """A Python or numpy number becomes a constant leaf; anything else is a clear TypeError."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(x)
+    if hasattr(x, "shape") and hasattr(x, "_fn"):
+        raise TypeError(
+            f"{op}: cannot combine a Value with a Tensor of shape {x.shape}; use a 0-d Tensor "
+            "(Tensor(value.data)) or the Value's .data"
+        )
+    raise TypeError(f"{op}: unsupported operand of type {type(x).__name__} (a Value needs a real number)")
+
+
+class Value(Node):
+    """A scalar that remembers how it was computed, so that ``backward()`` can apply the chain rule.
+
+    ``data`` is a float, ``grad`` the derivative of the last backward root with respect to it (0.0 until then),
+    ``label`` an optional name shown by ``repr`` and by drawings. Compatible with micrograd's ``Value``.
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None  # numpy scalars on the left defer to our reflected operators
+
+    requires_grad = True
+    _math = FloatMath
+    _node_math = NodeMath
+    _broadcasts = False
+
+    def __init__(self, data: Any, label: str | None = None) -> None:
+        if isinstance(data, Value):
+            data = data.data
+        if isinstance(data, (bool, numbers.Real)) and not isinstance(data, complex):
+            self.data = float(data)
+        else:
+            try:
+                self.data = float(data)  # 0-d numpy arrays and other real-number-likes
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"Value: data must be a real number, got {type(data).__name__} {data!r}"
+                ) from None
+        self.grad = 0.0
+        self.label = label
+        self._parents = ()
+        self._fn = None
+        self._ctx = None
+
+    # -- engine hooks ---------------------------------------------------------------------------------------
+    def _seed(self, grad: Any, create_graph: bool) -> Any:
+        g = 1.0 if grad is None else float(grad)
+        return Value(g) if create_graph else g
+
+    @staticmethod
+    def _store_grad(node: Value, g: Any) -> None:
+        node.grad = node.grad + g
+
+    def zero_grad(self) -> None:
+        """Reset this Value's gradient to 0."""
+        self.grad = 0.0
+
+    # -- arithmetic -----------------------------------------------------------------------------------------
+    def _binary(self, other: Any, op: ops.Op, reflected: bool = False) -> Value:
+        other = _lift(other, op.name)
+        a, b = (other, self) if reflected else (self, other)
+        return _new(op.forward(FloatMath, None, a.data, b.data), (a, b), op)
+
+    def _unary(self, op: ops.Op, ctx: Any = None) -> Value:
+        return _new(op.forward(FloatMath, ctx, self.data), (self,), op, ctx)
+
+    def __add__(self, other: Any) -> Value:
+        return self._binary(other, ops.ADD)
+
+    def __radd__(self, other: Any) -> Value:
+        return self._binary(other, ops.ADD, True)
+
+    def __sub__(self, other: Any) -> Value:
+        return self._binary(other, ops.SUB)
+
+    def __rsub__(self, other: Any) -> Value:
+        return self._binary(other, ops.SUB, True)
+
+    def __mul__(self, other: Any) -> Value:
+        return self._binary(other, ops.MUL)
+
+    def __rmul__(self, other: Any) -> Value:
+        return self._binary(other, ops.MUL, True)
+
+    def __truediv__(self, other: Any) -> Value:
+        return self._binary(other, ops.DIV)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return self._binary(other, ops.DIV, True)
+
+    def __neg__(self) -> Value:
+        return self._unary(ops.NEG)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return self._unary(ops.ABS)
+
+    def __pow__(self, other: Any) -> Value:
+        """``x ** n``: a constant exponent uses d/dx = n x^(n-1); a Value exponent also gets d/db = a^b ln a."""
+        if isinstance(other, Value):
+            return _power(self, other)
+        if not isinstance(other, numbers.Real):
+            raise TypeError(f"pow: the exponent must be a number or a Value, got {type(other).__name__}")
+        return self._unary(ops.POW, float(other))
+
+    def __rpow__(self, other: Any) -> Value:
+        return _power(_lift(other, "pow"), self)
+
+    # -- functions ------------------------------------------------------------------------------------------
+    def exp(self) -> Value:
+        """e^x; d/dx = e^x."""
+        return self._unary(ops.EXP)
+
+    def log(self) -> Value:
+        """Natural logarithm, x > 0; d/dx = 1/x."""
+        return self._unary(ops.LOG)
+
+    def sqrt(self) -> Value:
+        """Square root, x >= 0; d/dx = 1/(2 sqrt(x))."""
+        return self._unary(ops.SQRT)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent; d/dx = 1 - tanh(x)^2."""
+        return self._unary(ops.TANH)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), computed without overflow for any float; d/dx = s(1 - s)."""
+        return self._unary(ops.SIGMOID)
+
+    def relu(self) -> Value:
+        """max(0, x); d/dx = 1 if x > 0 else 0 (0 at the kink, as PyTorch)."""
+        return self._unary(ops.RELU)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x if x > 0 else slope * x; d/dx = 1 or slope (slope at 0, as PyTorch)."""
+        return self._unary(ops.LEAKY_RELU, float(slope))
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Value:
+        """log(1 + e^(beta x)) / beta, and x itself once beta x > threshold (PyTorch); d/dx = sigmoid(beta x)."""
+        return self._unary(ops.SOFTPLUS, (float(beta), float(threshold)))
+
+    def sin(self) -> Value:
+        """sin(x); d/dx = cos(x)."""
+        return self._unary(ops.SIN)
+
+    def cos(self) -> Value:
+        """cos(x); d/dx = -sin(x)."""
+        return self._unary(ops.COS)
+
+    def abs(self) -> Value:
+        """|x|; d/dx = sign(x) (0 at 0)."""
+        return self._unary(ops.ABS)
+
+    # -- comparisons compare data; equality and hashing stay by identity -----------------------------------
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = Node.__hash__
+
+    def __float__(self) -> float:
+        return self.data
+
+    def item(self) -> float:
+        """The plain float (as ``Tensor.item()``)."""
+        return self.data
+
+    # -- micrograd compatibility ----------------------------------------------------------------------------
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name for the parents (a set there; ``parents`` keeps order and repeats)."""
+        return set(self._parents)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's op string: ``'+'``, ``'*'``, ``'ReLU'``..., ``''`` for a leaf."""
+        return self._fn.symbol if self._fn is not None else ""
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
+
+
+def _fmt(g: Any) -> str:
+    return f"{g:.6g}" if isinstance(g, float) else repr(g)
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+def _power(base: Value, exponent: Value) -> Value:
+    if not base.data > 0:
+        raise ops.DomainError(
+            f"pow: with a Value exponent the base must be > 0 (d/db a^b = a^b ln a needs ln a), got base "
+            f"{base.data!r}; use a plain number as the exponent to raise a non-positive base"
+        )
+    return _new(ops.POWER.forward(FloatMath, None, base.data, exponent.data), (base, exponent), ops.POWER)
