@@ -18,10 +18,11 @@ from .engine import (
 )
 from .ops import DomainError
 from .tensor import ShapeError, Tensor, cat, concatenate, maximum, minimum, one_hot, stack, tensor, where
-from .value import Value
+from .value import Value, weighted_sum
 
 __all__ = [
     "Value",
+    "weighted_sum",
     "Tensor",
     "tensor",
     "no_grad",

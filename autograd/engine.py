@@ -326,7 +326,9 @@ def _call_rule(op: Op, F: Any, ctx: Any, g: Any, out: Any, xs: Any, needs: Any) 
         return tuple(None if r is None else float(r) for r in res)
 
 
-def _propagate(root: Node, grad: Any, create_graph: bool, stepping: bool) -> Iterator[Step]:
+def _propagate(
+    root: Node, grad: Any, create_graph: bool, stepping: bool, step_class: type[Step] | None = None
+) -> Iterator[Step]:
     """The backward pass. A generator so that :func:`backward_steps` can pause it; :func:`backward` runs it
     to the end (it never yields then)."""
     if not root.requires_grad:
@@ -376,7 +378,7 @@ def _propagate(root: Node, grad: Any, create_graph: bool, stepping: bool) -> Ite
                 buffer[parent] = pg if prev is None else prev + pg
             if stepping:
                 totals = tuple(get(p) if p.requires_grad else None for p in parents)
-                yield Step(index, node, g, tuple(grads), totals, dict(buffer), F)
+                yield (step_class or Step)(index, node, g, tuple(grads), totals, dict(buffer), F)
                 index += 1
 
 
@@ -390,10 +392,11 @@ def backward(root: Node, grad: Any = None, *, create_graph: bool = False) -> Non
         pass  # pragma: no cover - never yields when not stepping
 
 
-def backward_steps(root: Node, grad: Any = None) -> Iterator[Step]:
-    """The backward pass one node at a time: an iterator of :class:`Step`.
+def backward_steps(root: Node, grad: Any = None, *, step_class: type[Step] | None = None) -> Iterator[Step]:
+    """The backward pass one node at a time: an iterator of :class:`Step` (or of ``step_class``, a subclass
+    that knows how to display itself).
 
     It is the same loop as :func:`backward`, paused after each node; running it to the end leaves exactly the
     gradients ``root.backward()`` leaves.
     """
-    return _propagate(root, grad, False, stepping=True)
+    return _propagate(root, grad, False, stepping=True, step_class=step_class)

@@ -365,6 +365,26 @@ COS = register(Op(
     formula=("-sin(x)",),
 ))
 
+def _weighted_sum_forward(F, ctx, *v):
+    n, bias = ctx
+    total = v[2 * n] if bias else 0.0
+    for w, x in zip(v[:n], v[n:2 * n]):
+        total = total + w * x
+    return total
+
+
+def _weighted_sum_backward(F, ctx, g, out, *v):
+    n, bias = ctx
+    return tuple(g * x for x in v[n:2 * n]) + tuple(g * w for w in v[:n]) + ((g,) if bias else ())
+
+
+WEIGHTED_SUM = register(Op(  # inputs: w_1..w_n, x_1..x_n[, b]; ctx: (n, has_bias). One node for a neuron's sum.
+    "weighted_sum", symbol="b + Σ w·x", arity=-1,
+    forward=_weighted_sum_forward,
+    backward=_weighted_sum_backward,
+    formula=("x_i (for w_i)", "w_i (for x_i)", "1 (for b)"),
+))
+
 #: the element-wise ops that Value and Tensor share
 ELEMENTWISE = (ADD, SUB, MUL, DIV, NEG, POW, POWER, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, LEAKY_RELU,
                SOFTPLUS, SIN, COS)

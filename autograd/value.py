@@ -16,6 +16,7 @@ stand side by side; a ``Value`` only records which op made it and from which par
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 from . import ops
@@ -237,6 +238,21 @@ class Value(Node):
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
+
+
+def weighted_sum(weights: Sequence[Value], inputs: Sequence[Any], bias: Value | None = None) -> Value:
+    """z = b + sum_i w_i x_i as *one* node: the lecture's weighted sum of a neuron, z = w0 + sum_j x_j w_j.
+
+    Its local derivatives are dz/dw_i = x_i, dz/dx_i = w_i and dz/db = 1. One node instead of 2n keeps the
+    graph of a Value MLP small (and fast); ``sum(w * x for ...)`` gives the same numbers, node by node.
+    """
+    ws = [_lift(w, "weighted_sum") for w in weights]
+    xs = [_lift(x, "weighted_sum") for x in inputs]
+    if len(ws) != len(xs):
+        raise ValueError(f"weighted_sum: {len(ws)} weights but {len(xs)} inputs")
+    parents = (*ws, *xs) if bias is None else (*ws, *xs, _lift(bias, "weighted_sum"))
+    ctx = (len(ws), bias is not None)
+    return _new(ops.WEIGHTED_SUM.forward(FloatMath, ctx, *[p.data for p in parents]), parents, ops.WEIGHTED_SUM, ctx)
 
 
 def _fmt(g: Any) -> str:
