@@ -26,6 +26,7 @@ This module imports nothing else from the package.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -193,8 +194,10 @@ class Node:
     def _seed(self, grad: Any, create_graph: bool) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _constant(self, data: Any) -> Node:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @staticmethod
+    def _quiet() -> Any:
+        """A context for the backward pass (Tensor: numpy's divide warnings of 0 * inf = 0 cases silenced)."""
+        return contextlib.nullcontext()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -345,7 +348,7 @@ def _propagate(
     buffer: dict[Node, Any] = {root: seed}
     pop, get = buffer.pop, buffer.get
     index = 0
-    with enable_grad() if create_graph else no_grad():
+    with enable_grad() if create_graph else no_grad(), root._quiet():
         for node in reversed(order):
             g = pop(node, None)
             if g is None:

@@ -148,6 +148,12 @@ class Tensor(Node):
         else:
             node.grad = node.grad + g
 
+    @staticmethod
+    def _quiet() -> Any:
+        # d log(x)/dx at x = 0 is inf; where the upstream gradient is 0 the engine makes the product 0
+        # (see ops.ArrayMath.mulz), so numpy's divide-by-zero warnings there would only mislead
+        return np.errstate(divide="ignore", invalid="ignore")
+
     def zero_grad(self) -> None:
         """Forget the gradient (``grad = None``)."""
         self.grad = None
@@ -159,7 +165,7 @@ class Tensor(Node):
             data = op.forward(ArrayMath, ctx, *[t.data for t in inputs])
         except (ValueError, IndexError, TypeError) as e:
             shapes = " and ".join(str(t.data.shape) for t in inputs)
-            raise ShapeError(f"{op.name}: cannot apply to shape{'s' if len(inputs) > 1 else ''} {shapes}: {e}") from None
+            raise ShapeError(f"{op.name}: cannot apply to shapes {shapes}: {e}") from None
         if not isinstance(data, _ndarray):
             data = np.asarray(data)
         if _mode.enabled:

@@ -1,0 +1,213 @@
+"""Backpropagation one node at a time, with each step able to print, tabulate and draw itself.
+
+>>> from autograd import Value
+>>> from autograd.stepping import backward_steps
+>>> x, w1 = Value(-1.0, label="x"), Value(3.0, label="w1")
+>>> z1 = w1 * x; z1.label = "z1"
+>>> J = z1 ** 2; J.label = "J"
+>>> for step in backward_steps(J):
+...     print(step)
+step 0: J = **2(z1) | upstream 1 | z1: n * x^(n-1) = -6, gets -6, total -6
+step 1: z1 = *(w1, x) | upstream -6 | w1: b = -1, gets 6, total 6 | x: a = 3, gets -18, total -18
+
+Each step is the engine's own :class:`~autograd.engine.Step` (the backward loop paused after one node), so running
+the steps to the end leaves exactly the gradients ``J.backward()`` leaves. A step holds the node, its upstream
+gradient d(root)/d(node), and for each parent slot the local derivative (its formula from the op registry and its
+number), the contribution sent down that edge and the parent's total so far. For tensors, a contribution whose shape
+differs from its parent's is shown with the shape it is summed back to (broadcasting undone).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .engine import Node, Op, Step, topological_order, unbroadcast
+from .viz import draw as _draw
+from .viz import format_array, op_text
+
+__all__ = ["backward_steps", "RichStep", "slot_formula", "node_name"]
+
+
+def slot_formula(op: Op, ctx: Any, slot: int, n_inputs: int) -> str:
+    """The registered local derivative of ``op`` with respect to its input number ``slot``.
+
+    Ops with a variable number of inputs register fewer formulas: ``weighted_sum`` has one for the weights, one for
+    the inputs and one for the bias; ``concatenate`` one for every piece.
+    """
+    formulas = op.formula
+    if len(formulas) == n_inputs:
+        return formulas[slot]
+    if op.name == "weighted_sum":
+        n = ctx[0]
+        return formulas[0 if slot < n else 1 if slot < 2 * n else 2]
+    return formulas[min(slot, len(formulas) - 1)]
+
+
+def node_name(node: Node, index: int | None = None) -> str:
+    """How steps and explanations name a node: its label, else its op and topological index (``tanh#4``, the
+    drawing's ``n4``), else ``const 3`` / ``input (2, 3)`` for an unlabelled leaf."""
+    if node.label:
+        return node.label
+    suffix = "" if index is None else f"#{index}"
+    if node._fn is not None:
+        return op_text(node) + suffix
+    if hasattr(node.data, "shape") and np.ndim(node.data) > 0:
+        return f"input{tuple(node.data.shape)}" + suffix
+    return f"const {float(np.asarray(node.data)):g}"
+
+
+def _brief(x: Any) -> str:
+    """A number as ``%.4g``; a small array by its values; a big one by shape and mean."""
+    if x is None:
+        return "-"
+    if isinstance(x, (float, int, np.floating, np.integer)):
+        return f"{float(x):.4g}"
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return f"{float(a):.4g}"
+    if a.size <= 6:
+        return format_array(a)
+    return f"{a.shape} mean {float(a.mean()):.4g}"
+
+
+class _Run:
+    """What the steps of one backward pass share: the root, the order, the gradients known so far."""
+
+    __slots__ = ("root", "order", "index", "history", "cursor", "pending")
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self.order = topological_order(root)
+        self.index = {node: i for i, node in enumerate(self.order)}
+        self.history: list[tuple[Node, Any]] = []  # (node, its gradient), in the order backward stored them
+        self.cursor = len(self.order)  # everything at index >= cursor has had its turn
+        self.pending: dict[Node, Any] = {}
+
+    def advance(self, step: RichStep) -> None:
+        """Record the leaves stored since the previous step, then the step's own node."""
+        i = self.index[step.node]
+        for j in range(self.cursor - 1, i, -1):
+            node = self.order[j]
+            if node in self.pending:
+                self.history.append((node, self.pending[node]))
+        self.history.append((step.node, step.upstream))
+        self.cursor = i
+        self.pending = step.pending
+
+
+class RichStep(Step):
+    """An engine :class:`~autograd.engine.Step` that prints as one line, renders as an HTML table in Jupyter and
+    draws the graph as it stands at this step (``step.draw()``)."""
+
+    __slots__ = ("_run", "_known")
+
+    # -- what the step holds, per parent slot ------------------------------------------------------------------
+    def name(self, node: Node) -> str:
+        run = getattr(self, "_run", None)
+        return node_name(node, run.index.get(node) if run is not None else None)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per parent slot: parent, formula, local derivative, contribution (as the op's rule produced
+        it, and as summed back to the parent's shape), the parent's total so far."""
+        op, node = self.op, self.node
+        locs = self.local_derivatives()
+        out = []
+        for slot, parent in enumerate(node._parents):
+            c = self.contributions[slot] if slot < len(self.contributions) else None
+            needs = parent.requires_grad and c is not None
+            summed = None
+            if needs and node._broadcasts and np.shape(c) != np.shape(parent.data):
+                summed = unbroadcast(c, parent.data.shape)
+            out.append({
+                "slot": slot,
+                "parent": parent,
+                "formula": slot_formula(op, node._ctx, slot, len(node._parents)),
+                "local": locs[slot] if needs and slot < len(locs) else None,
+                "contribution": c if needs else None,
+                "summed": summed,
+                "total": self.totals[slot] if needs else None,
+            })
+        return out
+
+    # -- text ---------------------------------------------------------------------------------------------------
+    def __str__(self) -> str:
+        node = self.node
+        args = ", ".join(self.name(p) for p in node._parents)
+        parts = [f"step {self.index}: {self.name(node)} = {op_text(node)}({args})",
+                 f"upstream {_brief(self.upstream)}"]
+        for r in self.rows():
+            who = self.name(r["parent"])
+            if r["contribution"] is None:
+                parts.append(f"{who}: no gradient (constant)")
+                continue
+            sent = _brief(r["contribution"])
+            if r["summed"] is not None:
+                sent = f"{np.shape(r['contribution'])} summed to {np.shape(r['summed'])} {_brief(r['summed'])}"
+            parts.append(f"{who}: {r['formula']} = {_brief(r['local'])}, gets {sent}, total {_brief(r['total'])}")
+        return " | ".join(parts)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        node = self.node
+        head = (f"<b>step {self.index}</b>: <code>{e(self.name(node))}</code> = <code>{e(op_text(node))}</code>"
+                f" &nbsp; upstream d(root)/d({e(self.name(node))}) = <code>{e(_brief(self.upstream))}</code>")
+        cells = ["parent", "local derivative", "value", "contribution (upstream × local)", "parent's total so far"]
+        rows = ["<tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"]
+        for r in self.rows():
+            sent = _brief(r["contribution"])
+            if r["summed"] is not None:
+                sent += f" → summed over broadcast axes {np.shape(r['contribution'])} → {np.shape(r['summed'])}: "
+                sent += _brief(r["summed"])
+            vals = [self.name(r["parent"]), r["formula"], _brief(r["local"]), sent, _brief(r["total"])]
+            rows.append("<tr>" + "".join(f"<td><code>{e(v)}</code></td>" for v in vals) + "</tr>")
+        return f"<div>{head}<table>{''.join(rows)}</table></div>"
+
+    # -- picture ------------------------------------------------------------------------------------------------
+    def known_grads(self) -> tuple[dict[Node, Any], dict[Node, Any]]:
+        """``(done, pending)``: the gradients of nodes that have had their turn by this step, and the partial sums
+        of nodes still waiting."""
+        run = getattr(self, "_run", None)
+        if run is None:
+            return {}, dict(self.pending)
+        return dict(run.history[: self._known]), dict(self.pending)
+
+    def draw(self, **kw: Any):
+        """The graph with this node and its edges highlighted and the gradients known at this step filled in
+        (``grad 0.5``: final; ``so far 0.5``: a partial sum still growing; ``grad ?``: not reached yet).
+        Keyword arguments go to :func:`autograd.viz.draw`."""
+        run = getattr(self, "_run", None)
+        root = run.root if run is not None else self.node
+        done, pending = self.known_grads()
+
+        def grad_text(node: Node) -> str:
+            if node in done:
+                return format_array(done[node])
+            if node in pending:
+                return "so far " + format_array(pending[node])
+            return "?"
+
+        hi = [self.node] + [(self.node, i) for i in range(len(self.node._parents))]
+        kw.setdefault("title", str(self))
+        return _draw(root, highlight=hi, grad_text=grad_text, **kw)
+
+
+def backward_steps(root: Node, grad: Any = None) -> Iterator[RichStep]:
+    """``root``'s backward pass one operation node at a time: an iterator of :class:`RichStep`.
+
+    It is :func:`autograd.engine.backward_steps` itself (the loop ``backward()`` runs), with rich steps; each
+    step also remembers which gradients were known when it was taken, so ``steps[3].draw()`` after the loop has
+    run shows step 3's picture. Leaves get their gradient between steps, as in ``backward()``.
+    """
+    run = _Run(root)
+    for step in engine.backward_steps(root, grad, step_class=RichStep):
+        run.advance(step)
+        step._run = run
+        step._known = len(run.history)
+        yield step
