@@ -212,7 +212,8 @@ def topological_order(root: Node) -> list[Node]:
 
     An iterative depth-first search: each node is pushed, then a marker, then its unvisited parents; when the
     marker comes back off the stack all the node's parents are placed, so the node is placed next. Linear in the
-    number of edges, no recursion, and deterministic (it depends only on the order of ``_parents``).
+    number of edges, no recursion, and deterministic (it depends only on the order of ``_parents``). Parents that
+    do not require grad (constants and data tensors) are left out: no gradient flows to them.
     """
     order: list[Node] = []
     seen: set[Node] = set()
@@ -229,7 +230,7 @@ def topological_order(root: Node) -> list[Node]:
         push(node)
         push(_EXIT)
         for parent in node._parents:
-            if parent not in seen:
+            if parent not in seen and parent.requires_grad:  # constants need no gradient: skip them
                 push(parent)
     return order
 
@@ -374,9 +375,11 @@ def _propagate(
                 if pg is None or not parent.requires_grad:
                     continue
                 if broadcasts:  # the one place where broadcasting is undone and dtypes are kept
-                    pg = unbroadcast(pg, parent.data.shape)
-                    if pg.dtype != parent.data.dtype:
-                        pg = pg.astype(parent.data.dtype)
+                    pdata = parent.data
+                    if pg.shape != pdata.shape:
+                        pg = unbroadcast(pg, pdata.shape)
+                    if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
+                        pg = pg.astype(pdata.dtype)
                 prev = get(parent)
                 buffer[parent] = pg if prev is None else prev + pg
             if stepping:

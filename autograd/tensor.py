@@ -62,6 +62,11 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
 
 def _lift(x: Any, like: np.ndarray, op: str) -> Tensor:
     """Make a constant Tensor of a number or array; a Python number takes ``like``'s float dtype."""
+    cls = x.__class__
+    if cls is Tensor:
+        return x
+    if cls is float or cls is int:  # the common case first: it is on every `x * 2.0`
+        return _new(np.asarray(x, dtype=like.dtype if like.dtype.kind == "f" else None), False, (), None)
     if isinstance(x, Tensor):
         return x
     if isinstance(x, Node):
@@ -70,8 +75,7 @@ def _lift(x: Any, like: np.ndarray, op: str) -> Tensor:
             "for a constant, or keep the computation in Values"
         )
     if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
-        dtype = like.dtype if like.dtype.kind == "f" else None
-        arr = np.asarray(x, dtype=dtype)
+        arr = np.asarray(x, dtype=like.dtype if like.dtype.kind == "f" else None)
     else:
         arr = _as_array(x)
     return _new(arr, False, (), None)
