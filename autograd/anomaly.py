@@ -1,0 +1,187 @@
+"""NaN provenance: find the first operation, forward or backward, that produces a NaN or an infinity.
+
+>>> import numpy as np
+>>> from autograd import Tensor
+>>> from autograd.anomaly import detect_anomaly, AnomalyError
+>>> p = Tensor([0.5, 0.0], requires_grad=True)
+>>> with detect_anomaly():
+...     try:
+...         loss = -(p.log()).sum()
+...     except AnomalyError as e:
+...         print(str(e).splitlines()[0])
+detect_anomaly: log produced -inf (1 of 2 elements) in its output (forward pass)
+
+Off by default; when off, the engine pays one ``is not None`` test per node. When on, every new node is checked
+as it is made (and remembers the line of your code that made it), and every backward step is checked as it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import math
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .engine import Node
+
+__all__ = ["detect_anomaly", "AnomalyError", "is_anomaly_enabled"]
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+#: what usually goes wrong, by op
+_HINTS = {
+    "log": "log(x) is -inf at x = 0 and NaN for x < 0: clip the input (x.clip(min=1e-12)), or use a stable form "
+           "(log_softmax instead of log(softmax), softplus instead of log(1 + exp)).",
+    "div": "a division by zero: add a small epsilon to the denominator, or mask the zero entries.",
+    "sqrt": "sqrt(x) is NaN for x < 0 and its derivative 1/(2 sqrt x) infinite at 0: use sqrt(x + 1e-12) (a norm "
+            "of a zero vector is the usual case).",
+    "pow": "x ** n with n < 0 is infinite at 0, and with a fractional n NaN for x < 0 (its derivative n x^(n-1) "
+           "can be infinite at 0): keep x away from 0, e.g. x.clip(min=1e-12) ** n.",
+    "power": "a ** b needs a > 0 (its derivative a^b ln a): clip the base, e.g. a.clip(min=1e-12) ** b.",
+    "exp": "exp overflows to inf for inputs above ~709 (float64) or ~88 (float32): subtract the maximum first "
+           "(logsumexp, softmax and log_softmax do) or clip the input.",
+    "logsumexp": "logsumexp of an all -inf slice is -inf: check for rows that are entirely masked.",
+    "log_softmax": "a row of all -inf logits gives NaN: check for rows that are entirely masked.",
+}
+_MASKABLE = ("log", "div", "sqrt", "pow", "power")
+_WHERE_NOTE = (
+    "If this value is masked out later with where(cond, ..., ...), the gradient is still safe here (chainrule "
+    "gives the unselected branch exactly zero gradient, and 0 * inf = 0 for log/div/sqrt/pow), but the forward "
+    "value itself is not finite. To keep it finite too, use the double where: "
+    "where(x > 0, log(where(x > 0, x, 1)), 0)."
+)
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or an infinity appeared under :func:`detect_anomaly`; the message says where and why."""
+
+
+def _summary(x: Any) -> str:
+    if isinstance(x, float):
+        return f"value {x!r}"
+    a = np.asarray(x)
+    if a.size == 0:
+        return f"shape {a.shape}, empty"
+    with np.errstate(all="ignore"):
+        finite = a[np.isfinite(a)]
+        rng = f"min {finite.min():.4g}, max {finite.max():.4g}" if finite.size else "no finite values"
+    flags = [f"{int(np.isnan(a).sum())} nan" if np.isnan(a).any() else "",
+             f"{int(np.isinf(a).sum())} inf" if np.isinf(a).any() else ""]
+    flags = [f for f in flags if f] or ["no nan/inf"]
+    return f"shape {a.shape}, {rng}, {', '.join(flags)}"
+
+
+def _finite(x: Any) -> bool:
+    if x is None:
+        return True
+    if isinstance(x, Node):
+        x = x.data
+    if isinstance(x, float):
+        return math.isfinite(x)
+    a = np.asarray(x)
+    return a.dtype.kind not in "fc" or bool(np.isfinite(a).all())
+
+
+def _what(x: Any) -> str:
+    if isinstance(x, Node):
+        x = x.data
+    a = np.asarray(x, dtype=np.float64)
+    kinds = [k for k, hit in (("nan", np.isnan(a).any()), ("inf", np.isposinf(a).any()),
+                              ("-inf", np.isneginf(a).any())) if hit]
+    count = int((~np.isfinite(a)).sum())
+    return " and ".join(kinds) + (f" ({count} of {a.size} elements)" if a.size > 1 else "")
+
+
+def _user_site() -> str:
+    """The first stack frame outside the autograd package: the user's line that made the node."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE:
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover - always called from user code
+        return "an unknown place"
+    fname, line = frame.f_code.co_filename, frame.f_lineno
+    src = linecache.getline(fname, line).strip()
+    return f"{fname}:{line} in {frame.f_code.co_name}" + (f"\n      {src}" if src else "")
+
+
+class _Detector:
+    """What the engine calls when anomaly detection is on (see ``engine._mode.anomaly``)."""
+
+    def __init__(self) -> None:
+        self.sites: dict[int, tuple[Node, str]] = {}  # id(node) -> (node, where it was made); cleared on exit
+
+    def _describe_inputs(self, node: Node) -> str:
+        return "\n".join(f"    input {i}: {_summary(p.data)}" for i, p in enumerate(node._parents))
+
+    def forward(self, node: Node) -> None:
+        site = _user_site()
+        self.sites[id(node)] = (node, site)
+        if _finite(node.data) or not all(_finite(p.data) for p in node._parents):
+            return  # finite, or an input was already non-finite (that op was reported, or came from outside)
+        name = node._fn.name if node._fn is not None else "a leaf"
+        lines = [f"detect_anomaly: {name} produced {_what(node.data)} in its output (forward pass)",
+                 f"  created at {site}", "  its inputs (all finite):", self._describe_inputs(node)]
+        if name in _HINTS:
+            lines.append(f"  hint: {_HINTS[name]}")
+        if name in _MASKABLE:
+            lines.append(f"  {_WHERE_NOTE}")
+        raise AnomalyError("\n".join(lines))
+
+    def backward(self, node: Node, upstream: Any, grads: Any) -> None:
+        if not _finite(upstream):
+            return  # reported where it first appeared
+        for i, g in enumerate(grads):
+            if _finite(g):
+                continue
+            name = node._fn.name if node._fn is not None else "a leaf"
+            site = self.sites.get(id(node), (None, "an unknown place (made before detect_anomaly was entered)"))[1]
+            formula = node._fn.formula[min(i, len(node._fn.formula) - 1)] if node._fn is not None else "?"
+            lines = [f"detect_anomaly: the backward of {name} produced {_what(g)} in the gradient of its input {i} "
+                     f"from a finite upstream gradient ({_summary(getattr(upstream, 'data', upstream))})",
+                     f"  local derivative: d/d(input {i}) = {formula}",
+                     f"  the node was created at {site}", "  its inputs:", self._describe_inputs(node)]
+            if name in _HINTS:
+                lines.append(f"  hint: {_HINTS[name]}")
+            raise AnomalyError("\n".join(lines))
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Context manager (and decorator): raise :class:`AnomalyError` at the first NaN or inf.
+
+    In the forward pass the error names the op that produced it (the first one whose inputs were all finite),
+    the line of your code that made the node, the inputs' shapes and ranges, and a hint; in the backward pass,
+    the op whose derivative turned a finite upstream gradient into NaN/inf, and where that node was made.
+    Thread-local and nestable (an inner block shares the outer one's records); ``enabled=False`` turns
+    detection off inside the block.
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+
+    def _recreate_cm(self) -> detect_anomaly:  # a fresh instance per decorated call (re-entrant)
+        return type(self)(self.enabled)
+
+    def __enter__(self) -> detect_anomaly:
+        self._prev = engine._mode.anomaly
+        self._own = self.enabled and self._prev is None
+        if self.enabled:
+            engine._mode.anomaly = self._prev if self._prev is not None else _Detector()
+        else:
+            engine._mode.anomaly = None
+        self._active = engine._mode.anomaly
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own:
+            self._active.sites.clear()
+        engine._mode.anomaly = self._prev
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside :func:`detect_anomaly` (in this thread)."""
+    return engine._mode.anomaly is not None
