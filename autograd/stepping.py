@@ -10,11 +10,12 @@
 step 0: J = **2(z1) | upstream 1 | z1: n * x^(n-1) = -6, gets -6, total -6
 step 1: z1 = *(w1, x) | upstream -6 | w1: b = -1, gets 6, total 6 | x: a = 3, gets -18, total -18
 
-Each step is the engine's own :class:`~autograd.engine.Step` (the backward loop paused after one node), so running
-the steps to the end leaves exactly the gradients ``J.backward()`` leaves. A step holds the node, its upstream
-gradient d(root)/d(node), and for each parent slot the local derivative (its formula from the op registry and its
-number), the contribution sent down that edge and the parent's total so far. For tensors, a contribution whose shape
-differs from its parent's is shown with the shape it is summed back to (broadcasting undone).
+Each step is the engine's own :class:`~autograd.engine.Step` (the backward loop paused after one node), so
+running the steps to the end leaves exactly the gradients ``J.backward()`` leaves. A step holds the node, its
+upstream gradient d(root)/d(node), and for each parent slot the local derivative (its formula from the op
+registry and its number), the contribution sent down that edge and the parent's total so far. For tensors, a
+contribution whose shape differs from its parent's is shown with the shape it is summed back to (broadcasting
+undone).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from . import engine
-from .engine import Node, Op, Step, topological_order, unbroadcast
+from .engine import Node, Op, Step, unbroadcast
 from .viz import draw as _draw
-from .viz import format_array, op_text
+from .viz import format_array, graph_order, op_text
 
 __all__ = ["backward_steps", "RichStep", "slot_formula", "node_name"]
 
@@ -36,8 +37,8 @@ __all__ = ["backward_steps", "RichStep", "slot_formula", "node_name"]
 def slot_formula(op: Op, ctx: Any, slot: int, n_inputs: int) -> str:
     """The registered local derivative of ``op`` with respect to its input number ``slot``.
 
-    Ops with a variable number of inputs register fewer formulas: ``weighted_sum`` has one for the weights, one for
-    the inputs and one for the bias; ``concatenate`` one for every piece.
+    Ops with a variable number of inputs register fewer formulas: ``weighted_sum`` has one for the weights, one
+    for the inputs and one for the bias; ``concatenate`` one for every piece.
     """
     formulas = op.formula
     if len(formulas) == n_inputs:
@@ -82,7 +83,7 @@ class _Run:
 
     def __init__(self, root: Node) -> None:
         self.root = root
-        self.order = topological_order(root)
+        self.order = graph_order(root)  # the drawing's numbering: names match its n{i} ids
         self.index = {node: i for i, node in enumerate(self.order)}
         self.history: list[tuple[Node, Any]] = []  # (node, its gradient), in the order backward stored them
         self.cursor = len(self.order)  # everything at index >= cursor has had its turn
@@ -101,19 +102,19 @@ class _Run:
 
 
 class RichStep(Step):
-    """An engine :class:`~autograd.engine.Step` that prints as one line, renders as an HTML table in Jupyter and
-    draws the graph as it stands at this step (``step.draw()``)."""
+    """An engine :class:`~autograd.engine.Step` that prints as one line, renders as an HTML table in Jupyter
+    and draws the graph as it stands at this step (``step.draw()``)."""
 
     __slots__ = ("_run", "_known")
 
-    # -- what the step holds, per parent slot ------------------------------------------------------------------
+    # -- what the step holds, per parent slot ----------------------------------------------------------------
     def name(self, node: Node) -> str:
         run = getattr(self, "_run", None)
         return node_name(node, run.index.get(node) if run is not None else None)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per parent slot: parent, formula, local derivative, contribution (as the op's rule produced
-        it, and as summed back to the parent's shape), the parent's total so far."""
+        """One dict per parent slot: parent, formula, local derivative, contribution (as the op's rule
+        produced it, and as summed back to the parent's shape), the parent's total so far."""
         op, node = self.op, self.node
         locs = self.local_derivatives()
         out = []
@@ -134,7 +135,7 @@ class RichStep(Step):
             })
         return out
 
-    # -- text ---------------------------------------------------------------------------------------------------
+    # -- text ------------------------------------------------------------------------------------------------
     def __str__(self) -> str:
         node = self.node
         args = ", ".join(self.name(p) for p in node._parents)
@@ -147,8 +148,10 @@ class RichStep(Step):
                 continue
             sent = _brief(r["contribution"])
             if r["summed"] is not None:
-                sent = f"{np.shape(r['contribution'])} summed to {np.shape(r['summed'])} {_brief(r['summed'])}"
-            parts.append(f"{who}: {r['formula']} = {_brief(r['local'])}, gets {sent}, total {_brief(r['total'])}")
+                shapes = f"{np.shape(r['contribution'])} summed to {np.shape(r['summed'])}"
+                sent = f"{shapes} {_brief(r['summed'])}"
+            local, total = _brief(r["local"]), _brief(r["total"])
+            parts.append(f"{who}: {r['formula']} = {local}, gets {sent}, total {total}")
         return " | ".join(parts)
 
     __repr__ = __str__
@@ -156,23 +159,26 @@ class RichStep(Step):
     def _repr_html_(self) -> str:
         e = html.escape
         node = self.node
-        head = (f"<b>step {self.index}</b>: <code>{e(self.name(node))}</code> = <code>{e(op_text(node))}</code>"
-                f" &nbsp; upstream d(root)/d({e(self.name(node))}) = <code>{e(_brief(self.upstream))}</code>")
-        cells = ["parent", "local derivative", "value", "contribution (upstream × local)", "parent's total so far"]
+        who = e(self.name(node))
+        head = (f"<b>step {self.index}</b>: <code>{who}</code> = <code>{e(op_text(node))}</code>"
+                f" &nbsp; upstream d(root)/d({who}) = <code>{e(_brief(self.upstream))}</code>")
+        cells = ["parent", "local derivative", "value", "contribution (upstream × local)",
+                 "parent's total so far"]
         rows = ["<tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"]
         for r in self.rows():
             sent = _brief(r["contribution"])
             if r["summed"] is not None:
-                sent += f" → summed over broadcast axes {np.shape(r['contribution'])} → {np.shape(r['summed'])}: "
+                shapes = f"{np.shape(r['contribution'])} → {np.shape(r['summed'])}"
+                sent += f" → summed over broadcast axes {shapes}: "
                 sent += _brief(r["summed"])
             vals = [self.name(r["parent"]), r["formula"], _brief(r["local"]), sent, _brief(r["total"])]
             rows.append("<tr>" + "".join(f"<td><code>{e(v)}</code></td>" for v in vals) + "</tr>")
         return f"<div>{head}<table>{''.join(rows)}</table></div>"
 
-    # -- picture ------------------------------------------------------------------------------------------------
+    # -- picture ---------------------------------------------------------------------------------------------
     def known_grads(self) -> tuple[dict[Node, Any], dict[Node, Any]]:
-        """``(done, pending)``: the gradients of nodes that have had their turn by this step, and the partial sums
-        of nodes still waiting."""
+        """``(done, pending)``: the gradients of nodes that have had their turn by this step, and the partial
+        sums of nodes still waiting."""
         run = getattr(self, "_run", None)
         if run is None:
             return {}, dict(self.pending)
@@ -202,8 +208,8 @@ def backward_steps(root: Node, grad: Any = None) -> Iterator[RichStep]:
     """``root``'s backward pass one operation node at a time: an iterator of :class:`RichStep`.
 
     It is :func:`autograd.engine.backward_steps` itself (the loop ``backward()`` runs), with rich steps; each
-    step also remembers which gradients were known when it was taken, so ``steps[3].draw()`` after the loop has
-    run shows step 3's picture. Leaves get their gradient between steps, as in ``backward()``.
+    step also remembers which gradients were known when it was taken, so ``steps[3].draw()`` after the loop
+    has run shows step 3's picture. Leaves get their gradient between steps, as in ``backward()``.
     """
     run = _Run(root)
     for step in engine.backward_steps(root, grad, step_class=RichStep):

@@ -29,10 +29,10 @@ collapsed              ``… N more nodes`` octagon: the part of a big graph bey
 A Value node shows its label, ``data`` and ``grad``; a Tensor node its label, shape and dtype, and its values
 when it has at most six elements (otherwise mean, std, min and max), for data and grad alike.
 
-Node ids are positions in :func:`autograd.engine.topological_order` (``n0`` ... ``n{N-1}``, the root last; the
-op that made node ``n7`` is ``n7op``), so the same graph gives byte-identical DOT source in any process. The
-walk is the engine's own iterative one; a graph of 100,000 nodes draws (collapsed beyond ``max_nodes``)
-without recursion.
+Node ids are positions in :func:`graph_order` (the engine's topological order plus the data leaves it skips;
+``n0`` ... ``n{N-1}``, the root last; the op that made node ``n7`` is ``n7op``), so the same graph gives
+byte-identical DOT source in any process. The walk is the engine's own iterative one; a graph of 100,000 nodes
+draws (collapsed beyond ``max_nodes``) without recursion.
 
 Building a drawing needs only the ``graphviz`` Python package; rendering it to SVG/PNG needs Graphviz's
 ``dot`` program: :func:`render_svg` and :func:`save` say how to install it when it is missing.
@@ -50,7 +50,8 @@ import numpy as np
 
 from .engine import Node, topological_order
 
-__all__ = ["draw", "render_svg", "save", "node_kind", "op_text", "format_array", "COLORS", "INSTALL_HINT"]
+__all__ = ["draw", "graph_order", "render_svg", "save", "node_kind", "op_text", "format_array", "COLORS",
+           "INSTALL_HINT"]
 
 #: fill colours of the node kinds (see the module docstring)
 COLORS = {
@@ -203,6 +204,22 @@ def _grad_text(g: Any) -> str:
 # ------------------------------------------------------------------------------------------------------------
 
 
+def graph_order(root: Node) -> list[Node]:
+    """:func:`autograd.engine.topological_order` plus the leaves it leaves out because no gradient flows to them
+    (data tensors, constants), each placed just before its first consumer. A drawing's node ``n{i}`` is
+    ``graph_order(root)[i]``."""
+    order = topological_order(root)
+    full: list[Node] = []
+    seen: set[Node] = set(order)
+    for node in order:
+        for p in node._parents:
+            if p not in seen:  # a parent the engine skipped: a leaf that requires no grad
+                seen.add(p)
+                full.append(p)
+        full.append(node)
+    return full
+
+
 def _nearest(root: Node, limit: int) -> set[Node]:
     """The ``limit`` nodes closest to ``root`` (breadth first over parents, iterative)."""
     kept = {root}
@@ -247,7 +264,7 @@ def draw(
     unknown = set(show) - {"label", "data", "grad"}
     if unknown:
         raise ValueError(f"draw: show may hold 'label', 'data', 'grad'; got {sorted(unknown)}")
-    order = topological_order(root)
+    order = graph_order(root)
     index = {node: i for i, node in enumerate(order)}
     kept = set(order) if len(order) <= max_nodes else _nearest(root, max_nodes)
     hi_nodes: set[Node] = set()
