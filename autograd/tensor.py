@@ -146,8 +146,8 @@ class Tensor(Node):
     @staticmethod
     def _store_grad(node: Tensor, g: Any) -> None:
         if node.grad is None:
-            if node._fn is None and isinstance(g, _ndarray):
-                g = g.copy()  # a leaf's grad is its own array: never a view another node's grad shares
+            if node._fn is None and isinstance(g, _ndarray) and (g.base is not None or not g.flags.writeable):
+                g = g.copy()  # a leaf's grad is its own writable array, never a view of another node's
             node.grad = g
         else:
             node.grad = node.grad + g
