@@ -1,0 +1,232 @@
+"""Stepping through backward: the engine's own loop, with steps that print, tabulate and draw themselves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import REGISTRY, Tensor, Value, ops, topological_order, weighted_sum
+from autograd.engine import Step
+from autograd.stepping import RichStep, backward_steps, node_name, slot_formula
+from autograd.tensor import concatenate, maximum, minimum, where
+
+
+@st.composite
+def value_graphs(draw):
+    """A random DAG of Values: each new node combines earlier ones (reuse, diamonds and a + a included)."""
+    n_leaves = draw(st.integers(1, 4))
+    nodes = [Value(draw(st.floats(-2, 2)), label=f"x{i}") for i in range(n_leaves)]
+    for _ in range(draw(st.integers(1, 20))):
+        a = nodes[draw(st.integers(0, len(nodes) - 1))]
+        b = nodes[draw(st.integers(0, len(nodes) - 1))]
+        kind = draw(st.sampled_from(["add", "mul", "sub", "tanh", "sigmoid", "sin", "pow", "ws"]))
+        nodes.append({
+            "add": lambda: a + b, "mul": lambda: a * b, "sub": lambda: a - b, "tanh": lambda: a.tanh(),
+            "sigmoid": lambda: a.sigmoid(), "sin": lambda: a.sin(), "pow": lambda: a**2,
+            "ws": lambda: weighted_sum([a, b], [b, 0.5], a),
+        }[kind]())
+    return nodes[:n_leaves], nodes[-1]
+
+
+def _assert_reverse_topological(steps: list[RichStep]) -> None:
+    done: set[int] = set()
+    for s in steps:  # a node has its turn only after every node that consumes it
+        assert id(s.node) not in done
+        for parent in s.node.parents:
+            assert id(parent) not in done
+        done.add(id(s.node))
+
+
+@given(value_graphs())
+def test_value_steps_leave_exactly_backwards_gradients(graph) -> None:
+    leaves, root = graph
+    root.backward()
+    order = topological_order(root)
+    expected = [n.grad for n in order]
+    for n in order:
+        n.zero_grad()
+    steps = list(backward_steps(root))
+    assert [n.grad for n in order] == expected  # bit-identical: the same loop
+    assert all(isinstance(s, RichStep) and isinstance(s, Step) for s in steps)
+    assert [s.index for s in steps] == list(range(len(steps)))
+    assert {id(s.node) for s in steps} == {id(n) for n in order if n.op is not None}
+    _assert_reverse_topological(steps)
+    for s in steps:  # every step prints, tabulates and draws
+        assert str(s).startswith(f"step {s.index}: ") and "<table>" in s._repr_html_()
+        assert "n" + str(s._run.index[s.node]) + "op" in s.draw().source
+
+
+@st.composite
+def tensor_graphs(draw):
+    """Tensor graphs with broadcasting: (3, 1) and (4,) parameters meet a (2, 3, 4) input."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    a = Tensor(rng.standard_normal((3, 1)), requires_grad=True, label="a")
+    b = Tensor(rng.standard_normal(4), requires_grad=True, label="b")
+    x = Tensor(rng.standard_normal((2, 3, 4)), label="x")
+    h = x * a + b
+    for kind in draw(st.lists(st.sampled_from(["tanh", "mul_a", "add_b", "square", "sigmoid"]), max_size=5)):
+        h = {"tanh": lambda: h.tanh(), "mul_a": lambda: h * a, "add_b": lambda: h + b, "square": lambda: h * h,
+             "sigmoid": lambda: h.sigmoid()}[kind]()
+    return (a, b), h.sum(axis=2).mean()
+
+
+@given(tensor_graphs())
+def test_tensor_steps_leave_exactly_backwards_gradients(graph) -> None:
+    params, root = graph
+    root.backward()
+    expected = [p.grad.copy() for p in params]
+    for n in topological_order(root):
+        n.zero_grad()
+    steps = list(backward_steps(root))
+    for p, e in zip(params, expected):
+        np.testing.assert_array_equal(p.grad, e)
+    _assert_reverse_topological(steps)
+    for s in steps:
+        assert str(s) and s.draw().source
+
+
+def test_lecture_chain_prints_one_line_per_step() -> None:
+    x, w1 = Value(-1.0, label="x"), Value(3.0, label="w1")
+    z1 = w1 * x
+    z1.label = "z1"
+    J = z1**2
+    J.label = "J"
+    lines = [str(s) for s in backward_steps(J)]
+    assert lines == [
+        "step 0: J = **2(z1) | upstream 1 | z1: n * x^(n-1) = -6, gets -6, total -6",
+        "step 1: z1 = *(w1, x) | upstream -6 | w1: b = -1, gets 6, total 6 | x: a = 3, gets -18, total -18",
+    ]
+    assert w1.grad == 6.0 and x.grad == -18.0
+
+
+def test_repeated_parent_gets_one_row_per_slot_and_running_totals() -> None:
+    a = Value(3.0, label="a")
+    y = a * a
+    (step,) = backward_steps(y)
+    rows = step.rows()
+    assert [r["slot"] for r in rows] == [0, 1] and all(r["parent"] is a for r in rows)
+    assert [r["formula"] for r in rows] == ["b", "a"]
+    assert [r["local"] for r in rows] == [3.0, 3.0]
+    assert [r["contribution"] for r in rows] == [3.0, 3.0]
+    assert [r["total"] for r in rows] == [6.0, 6.0]  # the total after the step: both slots are in
+    assert str(step) == "step 0: *#1 = *(a, a) | upstream 1 | a: b = 3, gets 3, total 6 | a: a = 3, gets 3, total 6"
+    assert a.grad == 6.0
+
+
+def test_html_table_has_a_row_per_parent_with_formula_and_numbers() -> None:
+    x = Value(0.5, label="x")
+    y = x.tanh()
+    y.label = "y"
+    (step,) = backward_steps(y)
+    page = step._repr_html_()
+    assert page.count("<tr>") == 2 and "<code>1 - tanh(x)^2</code>" in page
+    assert f"<code>{1 - np.tanh(0.5) ** 2:.4g}</code>" in page and "upstream" in page
+
+
+def test_draw_shows_the_gradients_known_at_that_step() -> None:
+    x, w = Value(2.0, label="x"), Value(-1.0, label="w")
+    z = w * x
+    z.label = "z"
+    h = z.tanh()
+    h.label = "h"
+    J = h + z
+    J.label = "J"
+    steps = list(backward_steps(J))  # run to the end first: the pictures must still show their own moment
+    assert [s.node.label for s in steps] == ["J", "h", "z"]
+    first = steps[0].draw().source
+    assert "{ J | data" in first and "grad 1.0000 }" in first
+    assert "{ z | data -2.0000 | grad so far 1.0000 }" in first  # one of its two consumers has sent
+    assert "{ w | data -1.0000 | grad ? }" in first and "{ x | data 2.0000 | grad ? }" in first
+    assert "penwidth=3" in first and "n4op -> n4 [color=" in first
+    last = steps[2].draw().source
+    dz = 1 + (1 - np.tanh(-2.0) ** 2)
+    assert f"{{ z | data -2.0000 | grad {dz:.4f} }}" in last
+    assert f"{{ w | data -1.0000 | grad so far {2 * dz:.4f} }}" in last  # leaves get theirs after the last step
+    assert last.count("penwidth=3") == 5  # z, its op node, the op's edge to z and its two parent edges
+    assert "step 2: z = *(w, x)" in last
+
+
+def test_broadcast_summing_is_visible_on_tensor_steps() -> None:
+    W = Tensor(np.ones((3, 4)), requires_grad=True, label="W")
+    b = Tensor(np.zeros(4), requires_grad=True, label="b")
+    x = Tensor(np.arange(6.0).reshape(2, 3), label="x")
+    L = (x @ W + b).sum()
+    L.label = "L"
+    steps = list(backward_steps(L))
+    add = steps[1]
+    (row_mm, row_b) = add.rows()
+    assert row_mm["summed"] is None and np.shape(row_b["contribution"]) == (2, 4)
+    np.testing.assert_array_equal(row_b["summed"], [2.0, 2.0, 2.0, 2.0])
+    assert "b: 1 = (2, 4) mean 1, gets (2, 4) summed to (4,) [2, 2, 2, 2], total [2, 2, 2, 2]" in str(add)
+    assert "summed over broadcast axes (2, 4) → (4,)" in add._repr_html_()
+    mm = steps[2]
+    assert "x: no gradient (constant)" in str(mm) and "W: a^T @ g = (3, 4) mean 5" in str(mm)
+    np.testing.assert_array_equal(b.grad, [2.0, 2.0, 2.0, 2.0])
+
+
+def test_names_fall_back_to_op_and_index() -> None:
+    x = Value(1.0, label="x")
+    y = (x * 3.0).exp()
+    steps = list(backward_steps(y))
+    assert str(steps[0]).startswith("step 0: exp#3 = exp(*#2)")
+    assert "const 3: " in str(steps[1])
+    assert node_name(Tensor(np.ones((2, 3)))) == "input(2, 3)"
+
+
+def test_root_without_grad_is_a_clear_error() -> None:
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        next(backward_steps(Tensor([1.0]).sum()))
+
+
+def test_weighted_sum_slots_map_to_their_formula() -> None:
+    assert [slot_formula(ops.WEIGHTED_SUM, (2, True), i, 5) for i in range(5)] == [
+        "x_i (for w_i)", "x_i (for w_i)", "w_i (for x_i)", "w_i (for x_i)", "1 (for b)"]
+    assert slot_formula(ops.CONCATENATE, (0, (0, 1, 2, 3)), 2, 3) == "1 on its own slice of the result"
+
+
+# one graph per registered op: the stepper must show that op's registered formulas --------------------------------
+_X = np.array([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]])
+
+
+def _t(data=_X, label="x"):
+    return Tensor(np.array(data, dtype=np.float64), requires_grad=True, label=label)
+
+
+BUILDERS = {
+    "add": lambda: _t() + _t(label="y"), "sub": lambda: _t() - _t(label="y"), "mul": lambda: _t() * _t(label="y"),
+    "div": lambda: _t() / _t(label="y"), "neg": lambda: -_t(), "pow": lambda: _t() ** 3,
+    "power": lambda: _t(np.abs(_X)) ** _t(label="y"), "abs": lambda: abs(_t()), "exp": lambda: _t().exp(),
+    "log": lambda: _t(np.abs(_X)).log(), "sqrt": lambda: _t(np.abs(_X)).sqrt(), "tanh": lambda: _t().tanh(),
+    "sigmoid": lambda: _t().sigmoid(), "relu": lambda: _t().relu(), "leaky_relu": lambda: _t().leaky_relu(0.1),
+    "softplus": lambda: _t().softplus(), "sin": lambda: _t().sin(), "cos": lambda: _t().cos(),
+    "weighted_sum": lambda: weighted_sum([Value(1.0, "w1"), Value(2.0, "w2")], [Value(3.0, "x1"), 4.0],
+                                         Value(0.5, "b")),
+    "matmul": lambda: _t() @ _t(_X.T, "y"), "sum": lambda: _t().sum(axis=1), "mean": lambda: _t().mean(axis=0),
+    "max": lambda: _t().max(axis=1), "min": lambda: _t().min(), "maximum": lambda: maximum(_t(), _t(label="y")),
+    "minimum": lambda: minimum(_t(), _t(label="y")), "clip": lambda: _t().clip(-1, 1),
+    "where": lambda: where(_X > 0, _t(), _t(label="y")), "reshape": lambda: _t().reshape(3, 2),
+    "transpose": lambda: _t().T, "broadcast_to": lambda: _t().broadcast_to((4, 2, 3)), "getitem": lambda: _t()[0],
+    "scatter_add": lambda: Tensor._apply(ops.SCATTER_ADD, (_t(),), ((0,), (3, 2, 3))),
+    "concatenate": lambda: concatenate([_t(), _t(label="y")], axis=1), "softmax": lambda: _t().softmax(axis=1),
+    "log_softmax": lambda: _t().log_softmax(), "logsumexp": lambda: _t().logsumexp(axis=1),
+    "astype": lambda: _t().astype(np.float32),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_registered_op_steps_with_its_registered_formulas(name: str) -> None:
+    op = REGISTRY[name]
+    assert name in BUILDERS, f"op {name!r} was registered: add a graph for it to BUILDERS in this file"
+    out = BUILDERS[name]()
+    assert out.op is op
+    root = out if isinstance(out, Value) else (out * out).sum()
+    (step,) = [s for s in backward_steps(root) if s.node is out]
+    rows = step.rows()
+    assert len(rows) == len(out.parents)
+    for r in rows:
+        assert r["formula"] == slot_formula(op, out._ctx, r["slot"], len(rows)) and r["formula"] in op.formula
+        assert r["formula"] in str(step) and r["local"] is not None
+    for p in out.parents:
+        assert p.grad is not None
