@@ -49,7 +49,7 @@ def _lift(x: Any, op: str) -> Value:
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
-        return Value(x)
+        return Constant(x)
     if hasattr(x, "shape") and hasattr(x, "_fn"):
         raise TypeError(
             f"{op}: cannot combine a Value with a Tensor of shape {x.shape}; use a 0-d Tensor "
@@ -253,6 +253,14 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Any], bias: Value | 
     parents = (*ws, *xs) if bias is None else (*ws, *xs, _lift(bias, "weighted_sum"))
     ctx = (len(ws), bias is not None)
     return _new(ops.WEIGHTED_SUM.forward(FloatMath, ctx, *[p.data for p in parents]), parents, ops.WEIGHTED_SUM, ctx)
+
+
+class Constant(Value):
+    """A plain number that took part in an operation (the ``2`` of ``2 * x``). It is a leaf that needs no
+    gradient, so backward leaves it out; drawings show it as a constant."""
+
+    __slots__ = ()
+    requires_grad = False
 
 
 def _fmt(g: Any) -> str:
