@@ -182,7 +182,11 @@ class MLP(Module):
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float64))
+    """A Tensor stays itself; an array keeps its float dtype (float32 stays float32); other data become float64."""
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    return Tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float64))
 
 
 class Dense(Module):

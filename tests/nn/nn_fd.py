@@ -56,3 +56,42 @@ def check_values(build: Callable[[list[Value]], Value], xs: Sequence[float], rto
 
     (num,) = numeric_gradient(scalar, [np.array(xs, dtype=np.float64)])
     np.testing.assert_allclose([v.grad for v in leaves], num, rtol=rtol, atol=atol)
+
+
+def check_parameters(run: Callable[[], Tensor | Value], params: Sequence[Tensor | Value], eps: float = 1e-6,
+                     rtol: float = 1e-5, atol: float = 1e-7) -> None:
+    """The gradients ``run()`` leaves on each parameter agree with finite differences of its ``data``.
+
+    A non-scalar output is reduced with fixed random weights. Parameters are perturbed in place and restored.
+    """
+    probe = run()
+    weights = np.random.default_rng(0).standard_normal(np.shape(probe.data))
+
+    def scalar() -> float:
+        return float(np.sum(np.asarray(run().data) * weights))
+
+    for p in params:
+        p.zero_grad()
+    out = run()
+    (out * weights).sum().backward() if isinstance(out, Tensor) else (out * float(weights)).backward()
+    for k, p in enumerate(params):
+        if isinstance(p, Value):
+            keep = p.data
+            p.data = keep + eps
+            up = scalar()
+            p.data = keep - eps
+            down = scalar()
+            p.data = keep
+            np.testing.assert_allclose(p.grad, (up - down) / (2 * eps), rtol=rtol, atol=atol, err_msg=f"param {k}")
+            continue
+        num = np.zeros_like(p.data)
+        for idx in np.ndindex(p.data.shape):
+            keep = p.data[idx]
+            p.data[idx] = keep + eps
+            up = scalar()
+            p.data[idx] = keep - eps
+            down = scalar()
+            p.data[idx] = keep
+            num[idx] = (up - down) / (2 * eps)
+        got = np.zeros_like(num) if p.grad is None else p.grad
+        np.testing.assert_allclose(got, num, rtol=rtol, atol=atol, err_msg=f"param {k} ({p.label})")
