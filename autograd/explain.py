@@ -98,6 +98,9 @@ class Explanation:
     # -- text -------------------------------------------------------------------------------------------------
     def __str__(self) -> str:
         n = self.count
+        if n == 0:
+            return (f"{self.name} = 0: {self._names[self.root]} does not depend on {self._names[self.node]} "
+                    "(there is no path between them)")
         lines = [f"{self.name} = {self.total:.6g}: the sum over {n} path{'s' * (n != 1)} from "
                  f"{self._names[self.root]} to {self._names[self.node]} of the product of local derivatives"]
         for k, p in enumerate(self.paths):
@@ -203,10 +206,12 @@ def explain(root: Node, node: Node, *, max_paths: int = 10) -> Explanation:
     if max_paths < 1:
         raise ValueError(f"explain: max_paths must be at least 1, got {max_paths}")
     order = topological_order(root)
-    members = set(order)
-    if node not in members:
-        raise ValueError(f"explain: {node!r} is not in the graph of {root!r} (the root does not depend on it)")
     names = {n: node_name(n, i) for i, n in enumerate(graph_order(root))}  # the drawing's numbering
+    if node not in names:  # the root does not depend on it: no path, gradient 0
+        names[node] = node_name(node)
+        return Explanation(root, node, [], 0, 0.0, names, max_paths)
+    if node not in set(order):  # a constant: no gradient flows to it
+        raise ValueError(f"explain: {node!r} requires no grad (a constant), so no gradient flows to it")
 
     # which nodes lead down to `node`, and the local derivatives of their ops (upstream 1)
     reach: dict[Node, bool] = {}
