@@ -140,13 +140,19 @@ class Module:
                 yield item
 
     def named_parameters(self) -> Iterator[tuple[str, Value | Tensor]]:
-        """(dotted name, parameter) pairs, e.g. ``('layers.0.W', Tensor)``; a shared parameter appears once."""
+        """(dotted name, parameter) pairs, e.g. ``('layers.0.W', Tensor)``, in the order the attributes were set;
+        a shared parameter (or module) appears once."""
         seen: set[int] = set()
-        for prefix, _, module in self._walk():
-            for name, item in module._children():
-                if not isinstance(item, Module) and id(item) not in seen:
-                    seen.add(id(item))
-                    yield _join(prefix, name), item
+        stack: list[tuple[str, Any]] = [("", self)]  # depth first, in the order the attributes were set
+        while stack:
+            name, item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, Module):
+                stack.extend((_join(name, n), x) for n, x in reversed(item._children()))
+            else:
+                yield name, item
 
     def parameters(self) -> list[Value | Tensor]:
         """Every trainable parameter (what an optimizer is given)."""
