@@ -627,7 +627,7 @@ def fit(
     trainer.params = {"epochs": int(epochs), "steps": len(loader), "samples": len(Xt),
                       "validation_samples": 0 if Xv is None else len(Xv), "metric_fns": dict(named)}
     history.params = {k: v for k, v in trainer.params.items() if k != "metric_fns"}
-    cbs = [history, *callbacks]
+    cbs = [*callbacks, history]  # History last (as Keras), so it records the logs the callbacks leave
     for cb in cbs:
         cb.set_model(model)
         cb.set_trainer(trainer)
