@@ -7,6 +7,7 @@ written as markdown to ``--out`` (default ``out/bench.md``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   ({time.perf_counter() - t0:.1f} s)", flush=True)
         rows += new
 
+    if hasattr(os, "getloadavg"):
+        info.append("load average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+                    + " (other processes on the machine skew absolute times more than ratios)")
     table = markdown_table(rows)
     command = "python -m benchmarks" + (" --quick" if args.quick else "") + "".join(
         f" --only {n}" for n in args.only or ())

@@ -109,6 +109,24 @@ def blas_threads() -> int:
     return os.cpu_count() or 1
 
 
+def _revision() -> str:
+    """The git commit benchmarked, and whether autograd/ had uncommitted changes."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "autograd"], cwd=root, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown revision (no git)"
+    if not head:
+        return "unknown revision (not a git checkout)"
+    return f"commit {head}" + (" + uncommitted changes in autograd/" if dirty else "")
+
+
 def machine_info() -> list[str]:
     """Lines describing the machine, Python, numpy's BLAS and (when present) PyTorch."""
     import numpy as np
@@ -123,8 +141,11 @@ def machine_info() -> list[str]:
     except OSError:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     lines = [
-        f"CPU: {cpu}; {os.cpu_count()} logical cores, {usable} usable by this process",
+        f"CPU: {cpu}; {os.cpu_count()} logical cores, {usable} usable by this process; load average {load} "
+        "(1/5/15 min) at the start",
+        f"chainrule: {_revision()}",
         f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.system()}; "
         f"numpy {np.__version__}",
     ]
@@ -147,7 +168,8 @@ def machine_info() -> list[str]:
         lines.append("PyTorch: not installed (its rows are skipped)")
     else:
         lines.append(
-            f"PyTorch {torch.__version__}, set to {blas_threads()} threads (numpy's BLAS thread count)"
+            f"PyTorch {torch.__version__}: {blas_threads()} threads in the large regime (numpy's BLAS thread "
+            "count), 1 in the small regime and per-op (OpenBLAS runs products that small on one thread)"
         )
     try:
         from importlib.metadata import version

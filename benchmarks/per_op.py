@@ -113,9 +113,9 @@ def _child(engine: str, n_ops: int, repeats: int) -> dict[str, float]:
 
 def bench_per_op(quick: bool) -> list[Row]:
     """µs per op of a 1,000-op chain on shape (4,): forward+backward <= 3.5, forward <= 2; numpy floor, PyTorch."""
-    from .common import blas_threads, try_import_torch
+    from .common import try_import_torch
 
-    n_ops, repeats = (100, 3) if quick else (1000, 31)
+    n_ops, repeats = (50, 2) if quick else (1000, 31)
     ours = _child("ours", n_ops, repeats)
     us = 1e6
     floor = ours["numpy"] * us
@@ -131,7 +131,7 @@ def bench_per_op(quick: bool) -> list[Row]:
             ratio_text=f"gc share {1 - ours['forward_backward_nogc'] / ours['forward_backward']:.0%}"),
     ]
     if try_import_torch() is not None:
-        theirs = _child(f"torch:{blas_threads()}", n_ops, repeats)
+        theirs = _child("torch:1", n_ops, repeats)  # shape (4,): one thread, as numpy
         rows.append(Row(
             "per-op overhead: PyTorch eager forward+backward", f"{theirs['forward_backward'] * us:.2f} µs/op",
             f"ours {ours['forward_backward'] * us:.2f} µs/op", ours["forward_backward"] / theirs["forward_backward"],

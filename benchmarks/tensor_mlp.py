@@ -197,6 +197,7 @@ def _compare(
     target: float,
     repeats: int,
     number: int,
+    warmup: int = 3,
 ) -> list[Row]:
     """Check that every contender's first two losses agree, then time them round-robin; two rows (hand, torch)."""
     checks = {name: make() for name, make in makers.items()}
@@ -205,7 +206,7 @@ def _compare(
     for name, pair in losses.items():
         if not np.allclose(pair, ref, rtol=rtol, atol=0):
             raise AssertionError(f"{label}: {name} losses {pair} differ from hand numpy's {ref}")
-    med = interleaved({name: make() for name, make in makers.items()}, repeats=repeats, number=number, warmup=3)
+    med = interleaved({name: make() for name, make in makers.items()}, repeats=repeats, number=number, warmup=warmup)
     ratio = med["ours"] / med["hand numpy"]
     rows = [Row(label, fmt_time(med["ours"]), f"hand numpy {fmt_time(med['hand numpy'])}", ratio,
                 f"<= {target}x hand numpy", ratio <= target)]
@@ -219,15 +220,20 @@ def _compare(
 
 
 class _TorchThreads:
-    """Give PyTorch numpy's BLAS thread count for the duration (and restore its own afterwards)."""
+    """Give PyTorch the threads numpy effectively uses, for the duration (its own count is restored after).
 
-    def __init__(self, torch: Any) -> None:
-        self.torch = torch
+    Large regime: numpy's BLAS thread count. Small regime: 1, because OpenBLAS computes products this small
+    (m n k below its multithreading threshold) on one thread; PyTorch with 2 threads on 2 cores spends
+    milliseconds per step waking its pool for 8x16 matrices, which measures the pool, not the engine.
+    """
+
+    def __init__(self, torch: Any, threads: int) -> None:
+        self.torch, self.threads = torch, threads
 
     def __enter__(self) -> None:
         if self.torch is not None:
             self.prev = self.torch.get_num_threads()
-            self.torch.set_num_threads(blas_threads())
+            self.torch.set_num_threads(self.threads)
 
     def __exit__(self, *exc: object) -> None:
         if self.torch is not None:
@@ -238,9 +244,9 @@ def bench_large(quick: bool) -> list[Row]:
     """MLP 784-256-128-10 with batch 128 (float32 and float64): ours vs hand numpy (<= 1.15x) and PyTorch."""
     torch = try_import_torch()
     sizes, batch = ([784, 32, 16, 10], 16) if quick else ([784, 256, 128, 10], 128)
-    repeats, number = (3, 2) if quick else (21, 10)
+    repeats, number, warmup = (2, 1, 1) if quick else (21, 10, 3)
     rows: list[Row] = []
-    with _TorchThreads(torch):
+    with _TorchThreads(torch, blas_threads()):
         for dtype, rtol in ((np.float32, 1e-4), (np.float64, 1e-10)):
             Ws, bs = init_mlp(sizes, dtype)
             rng = np.random.default_rng(1)
@@ -254,18 +260,18 @@ def bench_large(quick: bool) -> list[Row]:
             if torch is not None:
                 makers["pytorch"] = lambda d=data: torch_large(torch, *d)
             label = f"tensor large {'-'.join(map(str, sizes))} b{batch} {np.dtype(dtype).name}"
-            rows += _compare(label, makers, rtol, 1.15, repeats, number)
+            rows += _compare(label, makers, rtol, 1.15, repeats, number, warmup)
     return rows
 
 
 def bench_small(quick: bool) -> list[Row]:
     """MLP 2-16-16-1 tanh + BCE with logits, float64, batch 100 (<= 1.8x) and 8 (<= 2.0x hand numpy)."""
     torch = try_import_torch()
-    repeats, number = (3, 5) if quick else (21, 200)
+    repeats, number, warmup = (2, 2, 1) if quick else (21, 200, 3)
     Ws, bs = init_mlp([2, 16, 16, 1], np.float64)
     pts, labels = two_moons(100)
     rows: list[Row] = []
-    with _TorchThreads(torch):
+    with _TorchThreads(torch, 1):
         for batch, target in ((100, 1.8), (8, 2.0)):
             X = np.asarray(pts[:batch])
             Y = (np.asarray(labels[:batch]).reshape(-1, 1) > 0).astype(np.float64)
@@ -275,5 +281,5 @@ def bench_small(quick: bool) -> list[Row]:
             }
             if torch is not None:
                 makers["pytorch"] = lambda X=X, Y=Y: torch_small(torch, Ws, bs, X, Y)
-            rows += _compare(f"tensor small 2-16-16-1 b{batch} float64", makers, 1e-10, target, repeats, number)
+            rows += _compare(f"tensor small 2-16-16-1 b{batch} float64", makers, 1e-10, target, repeats, number, warmup)
     return rows
