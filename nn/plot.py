@@ -1,0 +1,264 @@
+"""Pictures for the lecture's lessons (matplotlib, imported only when a function is called).
+
+* :func:`plot_decision_boundary` -- a 2-D classifier's regions, red (class 0) versus green (class 1) as the
+  lecture draws them, with the p = 0.5 contour;
+* :func:`plot_history` -- loss and metrics per epoch, training against validation, the best epoch and the early
+  stop marked;
+* :func:`plot_loss_surface` with :func:`optimizer_paths` -- a function of two parameters as contours, with the
+  path each optimizer takes over it (SGD, momentum, Adam, Adadelta, Adagrad, RMSprop side by side).
+
+Each returns the matplotlib ``Figure`` (draw on your own axes with ``ax=``). Needs ``pip install 'chainrule[course]'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, Value, no_grad
+
+__all__ = ["plot_decision_boundary", "plot_history", "plot_loss_surface", "optimizer_paths", "RED", "GREEN"]
+
+RED, GREEN = "#d62728", "#2ca02c"
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("nn.plot needs matplotlib: pip install 'chainrule[course]'") from None
+    return plt
+
+
+def _axes(ax: Any, figsize: tuple[float, float] = (5.5, 4.5)) -> tuple[Any, Any]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = _pyplot().subplots(figsize=figsize)
+    return fig, ax
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Decision boundary
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _predict_grid(model: Any, grid: np.ndarray) -> np.ndarray:
+    was = getattr(model, "training", None)
+    if was is not None:
+        model.train(False)
+    try:
+        with no_grad():
+            out = model(Tensor(grid))
+    finally:
+        if was is not None:
+            model.train(was)
+    return np.asarray(out.data if hasattr(out, "data") else out, dtype=np.float64)
+
+
+def plot_decision_boundary(
+    model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 200, padding: float = 0.5,
+    from_logits: bool | None = None, title: str | None = None,
+) -> Any:
+    """Colour the plane by the model's prediction and draw the points: class 0 red, class 1 green.
+
+    ``model`` maps an (n, 2) Tensor to one output column (binary) or to one column per class. A binary output is
+    read as a probability, or as a logit (passed through sigmoid) when ``from_logits`` is True; by default it is a
+    logit exactly when some output on the grid lies outside [0, 1]. The background shows P(class 1) from red to
+    green with a black line where it equals 0.5 (the decision boundary). With several classes each region gets
+    its class's colour. The model is run in eval mode on a ``resolution`` x ``resolution`` grid that extends
+    ``padding`` beyond the data.
+    """
+    plt = _pyplot()
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y).reshape(-1)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: X must have shape (n, 2) (two features), got {X.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"plot_decision_boundary: X has {len(X)} points but y has {len(y)} labels")
+    fig, ax = _axes(ax)
+    (x0, y0), (x1, y1) = X.min(axis=0) - padding, X.max(axis=0) + padding
+    xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    out = _predict_grid(model, np.c_[xx.ravel(), yy.ravel()])
+    classes = np.unique(y).astype(int)
+    if out.ndim == 1 or out.shape[-1] == 1:
+        z = out.reshape(-1)
+        logits = from_logits if from_logits is not None else bool(z.min() < 0 or z.max() > 1)
+        p = 1.0 / (1.0 + np.exp(-z)) if logits else z
+        p = p.reshape(xx.shape)
+        ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap="RdYlGn", alpha=0.35, vmin=0, vmax=1)
+        ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=1.5)
+        colors = {0: RED, 1: GREEN}
+    else:
+        k = out.shape[-1]
+        cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
+        region = out.argmax(axis=-1).reshape(xx.shape)
+        ax.contourf(xx, yy, region, levels=np.arange(k + 1) - 0.5, colors=[cmap(i) for i in range(k)], alpha=0.3)
+        colors = {c: cmap(c) for c in classes}
+        if k == 2:
+            colors = {0: RED, 1: GREEN}
+    for c in classes:
+        sel = y == c
+        ax.scatter(X[sel, 0], X[sel, 1], c=[colors.get(int(c), "grey")], edgecolors="black", linewidths=0.5,
+                   s=25, label=f"class {int(c)}")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(loc="best")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# History
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def plot_history(history: Any, keys: Sequence[str] | None = None, axes: Any = None) -> Any:
+    """One panel per quantity (``loss``, then each metric): training solid, validation dashed, epochs from 1.
+
+    With early stopping, a dotted vertical line marks the best epoch (its value circled on the monitored curve,
+    labelled "restored" when those weights were loaded back) and a dash-dot line the epoch training stopped.
+    ``history`` is a :class:`nn.train.History` or a dict of lists.
+    """
+    plt = _pyplot()
+    hist = history.history if hasattr(history, "history") else dict(history)
+    if keys is None:
+        keys = [k for k in hist if not k.startswith("val_")]
+        keys += [k.removeprefix("val_") for k in hist if k.startswith("val_") and k.removeprefix("val_") not in keys]
+    if not keys:
+        raise ValueError("plot_history: the history is empty (nothing was trained?)")
+    if axes is None:
+        fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.8), squeeze=False)
+        axes = list(axes[0])
+    else:
+        axes = list(np.ravel(axes))
+        fig = axes[0].figure
+    if len(axes) < len(keys):
+        raise ValueError(f"plot_history: {len(keys)} quantities ({', '.join(keys)}) but {len(axes)} axes")
+    best = getattr(history, "best_epoch", None)
+    stopped = getattr(history, "stopped_epoch", None)
+    monitor = getattr(history, "monitor", None)
+    restored = getattr(history, "restored", False)
+    for ax, key in zip(axes, keys):
+        for name, style in ((key, "-"), (f"val_{key}", "--")):
+            if name in hist:
+                values = hist[name]
+                ax.plot(np.arange(1, len(values) + 1), values, style, marker=".",
+                        label="validation" if name.startswith("val_") else "training")
+        if best is not None:
+            ax.axvline(best + 1, color="grey", linestyle=":", label=f"best epoch {best + 1}")
+            if monitor in hist and monitor.removeprefix("val_") == key:
+                ax.plot([best + 1], [hist[monitor][best]], "o", markersize=10, markerfacecolor="none",
+                        markeredgecolor="black", label="restored weights" if restored else "best")
+        if stopped is not None:
+            ax.axvline(stopped + 1, color="black", linestyle="-.", label=f"stopped at epoch {stopped + 1}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.set_title(key)
+        ax.legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Loss surfaces and optimizer paths
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _surface(f: Callable[[Any, Any], Any], xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+    """f on the grid: one call on two Tensors if f is written with operations Tensors have, else point by point."""
+    with no_grad():
+        try:
+            z = f(Tensor(xx), Tensor(yy))
+            z = np.asarray(z.data if hasattr(z, "data") else z, dtype=np.float64)
+            if z.shape == xx.shape:
+                return z
+        except (TypeError, ValueError, AttributeError):
+            pass
+        flat = [f(Value(float(a)), Value(float(b))) for a, b in zip(xx.ravel(), yy.ravel())]
+    return np.array([float(v.data if hasattr(v, "data") else v) for v in flat]).reshape(xx.shape)
+
+
+def plot_loss_surface(
+    f: Callable[[Any, Any], Any], xlim: tuple[float, float] = (-2.0, 2.0), ylim: tuple[float, float] = (-2.0, 2.0),
+    paths: Mapping[str, Any] | None = None, ax: Any = None, resolution: int = 120, levels: int = 30,
+    log_scale: bool = False, minimum: tuple[float, float] | None = None, title: str | None = None,
+) -> Any:
+    """Contours of J(w1, w2) = ``f(w1, w2)`` over ``xlim`` x ``ylim``, with optimizer paths on top.
+
+    ``f`` takes two numbers as Values (or Tensors: then the whole grid is one call) and returns the loss.
+    ``paths``: name -> sequence of (w1, w2) points (see :func:`optimizer_paths`); each is drawn as a line with
+    its start marked by a circle and its end by a cross. ``log_scale`` spaces the contour levels logarithmically
+    (for valleys such as Rosenbrock's). ``minimum`` marks a known minimum with a star.
+    """
+    plt = _pyplot()
+    fig, ax = _axes(ax, figsize=(6, 5))
+    xx, yy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
+    zz = _surface(f, xx, yy)
+    if log_scale:
+        from matplotlib.colors import LogNorm
+
+        lo = max(float(zz.min()), 1e-12)
+        lv = np.logspace(np.log10(lo), np.log10(max(float(zz.max()), lo * 10)), levels)
+        filled = ax.contourf(xx, yy, np.maximum(zz, lo), levels=lv, cmap="viridis", norm=LogNorm(), alpha=0.8)
+        ax.contour(xx, yy, np.maximum(zz, lo), levels=lv, colors="white", linewidths=0.3, alpha=0.5)
+    else:
+        filled = ax.contourf(xx, yy, zz, levels=levels, cmap="viridis", alpha=0.8)
+        ax.contour(xx, yy, zz, levels=levels, colors="white", linewidths=0.3, alpha=0.5)
+    fig.colorbar(filled, ax=ax, label="loss")
+    colors = plt.get_cmap("tab10")
+    for i, (name, path) in enumerate((paths or {}).items()):
+        pts = np.asarray(path, dtype=np.float64).reshape(-1, 2)
+        c = colors(i % 10)
+        ax.plot(pts[:, 0], pts[:, 1], "-", color=c, linewidth=1.8, marker=".", markersize=3, label=name)
+        ax.plot(pts[0, 0], pts[0, 1], "o", color=c, markersize=7)
+        ax.plot(pts[-1, 0], pts[-1, 1], "x", color=c, markersize=9, markeredgewidth=2)
+    if minimum is not None:
+        ax.plot(*minimum, "*", color="gold", markersize=15, markeredgecolor="black", label="minimum")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    if paths or minimum is not None:
+        ax.legend(loc="best")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def optimizer_paths(
+    f: Callable[[Value, Value], Value], start: tuple[float, float], optimizers: Mapping[str, Callable[[list], Any]],
+    steps: int = 100,
+) -> dict[str, np.ndarray]:
+    """Run each optimizer from ``start`` on J(w1, w2) = ``f(w1, w2)`` (two ``Value`` s) and record where it goes.
+
+    ``optimizers``: name -> a function of the parameter list returning an optimizer, e.g.
+    ``{"SGD": lambda p: nn.optim.SGD(p, lr=0.01), "Adam": lambda p: nn.optim.Adam(p, lr=0.1)}`` (an optimizer
+    class works too, with its defaults). Each step is the lecture's loop: zero_grad, J.backward(), step.
+    Returns name -> array of shape (steps + 1, 2), the start included.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"optimizer_paths: steps must be an integer >= 0, got {steps!r}")
+    out: dict[str, np.ndarray] = {}
+    for name, make in optimizers.items():
+        w1, w2 = Value(float(start[0]), label="w1"), Value(float(start[1]), label="w2")
+        opt = make([w1, w2])
+        path = [(w1.data, w2.data)]
+        for t in range(int(steps)):
+            loss = f(w1, w2)
+            if not isinstance(loss, Value):
+                raise TypeError(f"optimizer_paths: f must return a Value, got {type(loss).__name__}")
+            if not np.isfinite(loss.data):
+                raise FloatingPointError(
+                    f"optimizer_paths: {name} diverged: the loss is {loss.data} at step {t} (at w = {path[-1]}); "
+                    "lower its learning rate"
+                )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            path.append((w1.data, w2.data))
+        out[name] = np.array(path, dtype=np.float64)
+    return out
