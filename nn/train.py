@@ -174,8 +174,8 @@ def _align(pred: Any, yb: Tensor) -> Tensor:
     pshape = pred.shape if isinstance(pred, Tensor) else np.shape(getattr(pred, "data", pred))
     if yb.shape != pshape and yb.size == int(np.prod(pshape)):
         yb = Tensor(yb.data.reshape(pshape))
-    if yb.shape == pshape and yb.dtype.kind != "f" and isinstance(pred, Tensor) and pred.dtype.kind == "f":
-        yb = Tensor(yb.data.astype(pred.dtype))
+    if yb.shape == pshape and isinstance(pred, Tensor) and pred.dtype.kind == "f" and yb.dtype != pred.dtype:
+        yb = Tensor(yb.data.astype(pred.dtype))  # 0/1 labels or float64 targets in a float32 model's dtype
     return yb
 
 
@@ -506,7 +506,7 @@ class _Progress:
         if verbose == 1:
             try:
                 from tqdm.auto import tqdm
-            except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
+            except ImportError:
                 tqdm = None
             self.tqdm = tqdm
         self.epoch_bar = self.batch_bar = None

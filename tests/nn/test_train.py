@@ -376,3 +376,17 @@ def test_without_tqdm_verbose_one_prints_lines(capsys, monkeypatch):
     _small_fit(1)
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == "Epoch 1/2 - loss: 0.0000 - mae: 0.0000" and err == ""
+
+
+def test_float32_model_gets_float32_targets():
+    X, y = data.make_moons(40, seed=0)
+    model = nn.Sequential(nn.Dense(2, 8, "relu", rng=0, dtype=np.float32), nn.Dense(8, 1, rng=1, dtype=np.float32))
+    dtypes = []
+
+    def probe(pred, target):
+        dtypes.append((pred.dtype, target.dtype, target.shape))
+        return nn.functional.binary_cross_entropy_with_logits(pred, target)
+
+    fit(model, X.astype(np.float32), y, loss=probe, optimizer="adam", epochs=1, batch_size=40, verbose=0)
+    assert dtypes == [(np.float32, np.float32, (40, 1))]
+    assert all(p.dtype == np.float32 for p in model.parameters())
