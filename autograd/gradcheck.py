@@ -195,7 +195,7 @@ def _prepare(inputs: Sequence[Any]) -> tuple[list[Any], list[_Slot], list[str]]:
         elif isinstance(x, Tensor) and x.requires_grad:
             if x.dtype != np.float64:
                 promoted.append(f"{name} ({x.dtype})")
-            leaf = Tensor(np.array(x.data, dtype=np.float64, copy=True), requires_grad=True, label=x.label)
+            leaf = Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=True, label=x.label)
             slots.append(_Slot(name, leaf, leaf.shape))
         else:
             leaf = x
@@ -243,11 +243,23 @@ def _branch(op: Op, ctx: Any, xs: Sequence[Any], out: Any) -> Any:
         return np.stack([np.sign(x - b) if b is not None else np.zeros_like(x) for b in ctx])
     if name == "where":
         return np.asarray(ctx, dtype=bool)
+    if name == "getitem":  # an index computed from the data (x[x > 0]) changes which elements are read
+        return np.frombuffer(_digest(ctx), dtype=np.uint8)
+    if name == "softplus":  # past the threshold softplus is x itself: its slope jumps from sigmoid(t) to 1
+        return np.asarray(xs[0]) * ctx[0] > ctx[1]
     if name == "pow" and float(ctx).is_integer() and ctx >= 0:
         return None  # x**2 is smooth at 0
     if op.kinks:
         return np.stack([np.sign(np.asarray(x) - k) for x in xs for k in op.kinks])
     return None
+
+
+def _digest(obj: Any) -> bytes:
+    if isinstance(obj, np.ndarray):
+        return str(obj.shape).encode() + obj.tobytes()
+    if isinstance(obj, tuple):
+        return b"(" + b"|".join(_digest(o) for o in obj) + b")"
+    return repr(obj).encode()
 
 
 def _signature(nodes: list[Node]) -> list[Any]:
@@ -410,7 +422,7 @@ def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np
                     xp[i] = xs[i] + sign * eps
                     h = xp[i]
                 else:
-                    arr = np.array(xs[i], copy=True)
+                    arr = np.array(xs[i], copy=True, order="C")
                     arr.reshape(-1)[k] += sign * eps
                     h = arr.reshape(-1)[k]
                     xp[i] = arr
