@@ -8,9 +8,10 @@
 12.0
 
 Called with plain numbers (floats, numpy arrays) the functions wrap them in fresh leaves (a ``Value`` for a
-scalar, a ``Tensor`` for an array) and return plain numbers. Called with nodes (as happens inside another
-``grad``) they differentiate the nodes themselves with ``backward(create_graph=True)`` and return nodes, so the
-result can be differentiated again. Either way the ``.grad`` of every node the function touched is left as it was.
+scalar, a ``Tensor`` for an array; float arguments not differentiated become constants) and return plain numbers.
+Called with nodes among the arguments (as happens inside another ``grad``) they differentiate with
+``backward(create_graph=True)`` and return nodes, so the result can be differentiated again. Either way the
+``.grad`` of every node the function touched is left as it was.
 """
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ def _wrap(x: Any, i: int, who: str) -> tuple[Node, bool]:
         raise TypeError(f"{who}: argument {i} has dtype {arr.dtype}; gradients need floats "
                         f"(pass np.asarray(x, dtype=np.float64))")
     return Tensor(np.array(arr, copy=True), requires_grad=True), False
+
+
+def _constant(x: Any) -> Any:
+    """Floats and float arrays not differentiated become constant nodes (so ``x.sin()`` works); others pass."""
+    if isinstance(x, (float, np.floating)):
+        return Value(float(x))
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return Tensor(x)
+    return x
 
 
 def _argnums(argnums: int | tuple[int, ...], nargs: int, who: str) -> tuple[int, ...]:
@@ -115,12 +125,15 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) ->
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums = _argnums(argnums, len(args), "grad")
         args = list(args)
-        leaves, nested = [], False
+        # inside another grad some argument is a node: record this backward so it can be differentiated again
+        nested = any(isinstance(a, Node) for a in args) or any(isinstance(a, Node) for a in kwargs.values())
+        leaves = []
         for i in nums:
-            leaf, was_node = _wrap(args[i], i, "grad")
-            args[i] = leaf
-            leaves.append(leaf)
-            nested |= was_node
+            args[i] = _wrap(args[i], i, "grad")[0]
+            leaves.append(args[i])
+        for i, a in enumerate(args):
+            if i not in nums:
+                args[i] = _constant(a)
         out = f(*args, **kwargs)
         grads = _gradients(_scalar(out, "grad"), leaves, nested)
         value = out.item() if isinstance(out, Tensor) and not nested else _unwrap(out, nested)
