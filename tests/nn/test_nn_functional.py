@@ -400,3 +400,26 @@ def test_loss_errors():
         F.cross_entropy(Value(1.0), 0)
     with pytest.raises(ValueError, match="reduction must be one of"):
         nn.MSELoss(reduction="mean_over_batch")
+
+
+def test_more_input_errors():
+    with pytest.raises(TypeError, match="expected a Tensor, a Value or a list of Values, got str"):
+        F.relu("x")
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\) does not broadcast to the prediction's \(2,\)"):
+        F.binary_cross_entropy(Tensor([0.5, 0.5]), [1.0, 0.0], weight=[1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="all Values or all Tensors, not a mix"):
+        F.l2_penalty([Value(1.0), Tensor([1.0], requires_grad=True)])
+    with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must lie in \[0, 1\], got -0.1"):
+        F.cross_entropy(Tensor(np.zeros((1, 2))), [0], label_smoothing=-0.1)
+
+
+def test_l2_penalty_values_and_tensors_agree():
+    ws = [Value(1.0), Value(-2.0), Value(3.0)]
+    pv = F.l2_penalty(ws, 1e-4)
+    pv.backward()
+    assert pv.data == pytest.approx(14e-4) and [w.grad for w in ws] == pytest.approx([2e-4, -4e-4, 6e-4])
+    t = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    pt = F.l2_penalty([t], 1e-4)
+    pt.backward()
+    assert pt.item() == pytest.approx(14e-4) and t.grad.tolist() == pytest.approx([2e-4, -4e-4, 6e-4])
+    assert F.l2_penalty([]).data == 0.0

@@ -36,6 +36,8 @@ def test_perceptron_set_by_hand_and_random():
     assert repr(p) == "Perceptron(2, activation=sigmoid)  # 3 parameters"
     with pytest.raises(ValueError, match="Perceptron: 2 inputs but 3 weights in W"):
         nn.Perceptron(2, W=(1.0, 2.0, 3.0))
+    with pytest.raises(ValueError, match="Perceptron.set_weights: 2 inputs but 1 weights"):
+        p.set_weights(0.0, [1.0])
     with pytest.raises(ValueError, match="Perceptron: expects 2 inputs, got 3"):
         p([1.0, 2.0, 3.0])
 

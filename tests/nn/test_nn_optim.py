@@ -299,3 +299,10 @@ def test_clip_keeps_float32_gradients():
     p.grad = np.array([3.0, 4.0], dtype=np.float32)
     nn.clip_grad_norm_([p], 1.0)
     assert p.grad.dtype == np.float32
+
+
+def test_integer_parameter_is_rejected():
+    t = Tensor([1.0], requires_grad=True)
+    t.data = np.array([1])
+    with pytest.raises(ValueError, match="parameter 0 has dtype int64; parameters must be floating point"):
+        nn.SGD([t], lr=0.1)
