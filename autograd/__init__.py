@@ -1,27 +1,36 @@
 """chainrule's automatic differentiation engine.
 
 ``Value`` (a differentiable scalar) and ``Tensor`` (a differentiable numpy array) record the operations applied to
-them; ``backward()`` applies the chain rule over the recorded graph in reverse topological order.
+them; ``backward()`` applies the chain rule over the recorded graph in reverse topological order. Around that one
+engine: ``draw`` (Graphviz), ``backward_steps`` (backprop one node at a time), ``explain`` (the chain-rule factors
+behind one gradient), ``gradcheck`` (finite differences that say where and why), higher-order ``grad``,
+``hessian`` and ``hvp``, and ``detect_anomaly``. Hypothesis strategies live in ``autograd.strategies``.
 """
 
 from . import ops
+from .anomaly import AnomalyError, detect_anomaly
 from .engine import (
     REGISTRY,
     Op,
     Step,
     backward,
-    backward_steps,
     enable_grad,
     is_grad_enabled,
     no_grad,
     topological_order,
 )
+from .explain import explain
+from .functional import grad, hessian, hvp, value_and_grad
+from .gradcheck import GradcheckReport, gradcheck, gradgradcheck
 from .ops import DomainError
+from .stepping import backward_steps
 from .tensor import ShapeError, Tensor, cat, concatenate, maximum, minimum, one_hot, stack, tensor, where
-from .value import Value, weighted_sum
+from .value import Constant, Value, weighted_sum
+from .viz import draw
 
 __all__ = [
     "Value",
+    "Constant",
     "weighted_sum",
     "Tensor",
     "tensor",
@@ -44,6 +53,17 @@ __all__ = [
     "cat",
     "stack",
     "one_hot",
+    "draw",
+    "explain",
+    "gradcheck",
+    "gradgradcheck",
+    "GradcheckReport",
+    "grad",
+    "value_and_grad",
+    "hessian",
+    "hvp",
+    "detect_anomaly",
+    "AnomalyError",
 ]
 
 __version__ = "0.1.0"

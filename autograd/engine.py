@@ -380,7 +380,7 @@ def _propagate(
                         pg = unbroadcast(pg, pdata.shape)
                     if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
                         pg = pg.astype(pdata.dtype)
-                    elif pg is g and parent._fn is None:
+                    elif pg is g and parent._fn is None and not create_graph:
                         pg = pg.copy()  # a leaf's .grad must not be the very array another node holds
                 prev = get(parent)
                 buffer[parent] = pg if prev is None else prev + pg

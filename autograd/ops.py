@@ -192,9 +192,7 @@ class NodeMath:
     swap = staticmethod(lambda x: x.swapaxes(-1, -2))
     broadcast_to = staticmethod(lambda x, shape: x.broadcast_to(shape))
 
-    @staticmethod
-    def sign(x: Any) -> Any:
-        return np.sign(x.data)
+    sign = staticmethod(np.sign)  # applied to F.raw(x): a constant mask
 
     @staticmethod
     def where(cond: Any, a: Any, b: Any) -> Any:
