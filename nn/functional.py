@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value, one_hot, weighted_sum
+from autograd import Tensor, Value, one_hot, weighted_sum, where
 
 __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "softplus", "softmax", "log_softmax", "identity",
@@ -257,13 +257,17 @@ def mse_loss(pred: Input, target: Any, reduction: str = "mean") -> Any:
     return _reduce(_map(lambda a, b: (a - b) ** 2, p, t, is_list), reduction, is_list, pred)
 
 
-#: log(_TINY) = -100: clipping the probability here clamps the log at -100, as PyTorch's BCELoss does
+#: log(_TINY) = -100: below it PyTorch's BCELoss clamps the log at -100
 _TINY = math.exp(-100.0)
 
 
 def _clamped_log(q: Any) -> Any:
-    """max(log q, -100), as log(max(q, e^-100)); max(q, c) is written c + relu(q - c) so Values have it too."""
-    return (_TINY + (q - _TINY).relu()).log()
+    """max(log q, -100), written with a selection so that log never sees 0 (no -inf, no warnings, any dtype):
+    where q > e^-100 it is log(q) (derivative 1/q), elsewhere the constant -100 (derivative 0)."""
+    if isinstance(q, Value):
+        return q.log() if q.data > _TINY else q * 0.0 - 100.0
+    ok = q.data > _TINY
+    return where(ok, where(ok, q, 1.0).log(), -100.0)
 
 
 def binary_cross_entropy(
@@ -277,6 +281,7 @@ def binary_cross_entropy(
     PyTorch's wherever p (1 - p) >= 1e-12. Where the clamp is active (p < e^-100 or 1 - p < e^-100) our gradient
     is the derivative of what is computed, 0, while PyTorch's backward returns (p - y) / 1e-12 (about -1e12 at
     p = 0, y = 1) although its forward is flat there; between e^-100 and 1e-12 ours is the exact -y/p (larger).
+    The clamp is a selection (``where``), so p = 0 never takes a log of 0: no inf, NaN or warning in any dtype.
     At p = y in {0, 1} ours is the true derivative (+1 at p = y = 0, -1 at p = y = 1) where PyTorch gives 0.
     Prefer :func:`binary_cross_entropy_with_logits` on raw scores: it never saturates.
     """

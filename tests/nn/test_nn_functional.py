@@ -197,6 +197,19 @@ def test_bce_gradient_matches_torch_inside_and_is_finite_at_the_ends():
     assert np.isfinite(t.grad).all()
 
 
+def test_bce_clamp_is_exact_and_silent_in_float32():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = Tensor(np.array([0.0, 1.0, 0.0, 1.0, 0.3], dtype=np.float32), requires_grad=True)
+        loss = F.binary_cross_entropy(p, [1.0, 0, 0, 1, 1], reduction="none")
+        loss.sum().backward()
+    assert loss.dtype == np.float32 and p.grad.dtype == np.float32
+    np.testing.assert_allclose(loss.data, [100, 100, 0, 0, 1.2039728], rtol=1e-6)
+    assert np.isfinite(p.grad).all() and p.grad[4] == pytest.approx(-1 / 0.3, rel=1e-6)
+
+
 def test_bce_weight():
     p = Tensor([0.3, 0.6])
     got = F.binary_cross_entropy(p, [1.0, 0.0], weight=[2.0, 0.5], reduction="none").data
