@@ -110,30 +110,6 @@ CATALOGUE: dict[str, list[Case]] = {
 PARAMS = [(name, i, kind) for name, cases in CATALOGUE.items() for i, case in enumerate(cases)
           for kind in ("value", "tensor") if getattr(case, kind)]
 
-# backward(create_graph=True) through abs of a Value fails: NodeMath.sign(x) reads x.data but the rule already
-# passes F.raw(x) (a float). Reported to the lead; the fix in ops.py is `sign = staticmethod(np.sign)`.
-ABS_VALUE_XFAIL = pytest.mark.xfail(
-    strict=True, raises=AttributeError,
-    reason="ops.NodeMath.sign reads .data of F.raw(x), a float for Values (fix: sign = staticmethod(np.sign))")
-
-
-def _tensor_create_graph_works() -> bool:
-    x = Tensor([1.0], requires_grad=True)
-    try:
-        (x + 1.0).sum().backward(create_graph=True)
-    except AttributeError:
-        return False
-    return True
-
-
-# engine._propagate (commit 03e78f3) calls pg.copy() when a gradient passes unchanged to a leaf; under
-# create_graph pg is a Tensor, which has no .copy(). Fix: guard that branch with `not create_graph`.
-# Until then, a recorded Tensor backward that passes a gradient straight to a leaf raises AttributeError.
-ENGINE_COPY_XFAIL = pytest.mark.xfail(
-    not _tensor_create_graph_works(), raises=AttributeError, strict=False,
-    reason="engine._propagate calls Tensor.copy() under create_graph (fix: `and not create_graph`)")
-
-
 def _draw_inputs(data, case: Case, kind: str) -> list:
     margin = 1e-3
     if kind == "value":
@@ -156,14 +132,7 @@ def _draw_inputs(data, case: Case, kind: str) -> list:
     return out
 
 
-def _params(second: bool, first_only: bool = True):
-    out = []
-    for name, i, kind in PARAMS:
-        marks = [ABS_VALUE_XFAIL] if second and name == "abs" and kind == "value" else []
-        if kind == "tensor" and name in ("add", "sub", "leaky_relu") and (second or not first_only):
-            marks.append(ENGINE_COPY_XFAIL)  # their rules pass g itself on to a leaf
-        out.append(pytest.param(name, i, kind, id=f"{name}-{i}-{kind}", marks=marks))
-    return out
+PARAM_IDS = [f"{name}-{i}-{kind}" for name, i, kind in PARAMS]
 
 
 def test_catalogue_covers_every_registered_op():
@@ -173,7 +142,7 @@ def test_catalogue_covers_every_registered_op():
     assert not set(CATALOGUE) - set(REGISTRY)
 
 
-@pytest.mark.parametrize("name, i, kind", _params(False, first_only=False))
+@pytest.mark.parametrize("name, i, kind", PARAMS, ids=PARAM_IDS)
 def test_each_case_exercises_its_op_and_create_graph_gives_the_same_gradient(name, i, kind):
     """The case really builds its op; backward(create_graph=True) gives the plain backward's numbers."""
     case = CATALOGUE[name][i]
@@ -194,10 +163,6 @@ def test_each_case_exercises_its_op_and_create_graph_gives_the_same_gradient(nam
     out.backward(seed)
     plain = [np.asarray(x.grad, dtype=float) for x in xs]
     ys = make()
-    if name == "abs" and kind == "value":
-        with pytest.raises(AttributeError):  # see ABS_VALUE_XFAIL; flips to a failure once ops.py is fixed
-            case.fn(*ys).backward(seed, create_graph=True)
-        return
     case.fn(*ys).backward(seed, create_graph=True)
     recorded = [np.asarray(y.grad.data, dtype=float) for y in ys]
     for p, r in zip(plain, recorded):
@@ -206,7 +171,7 @@ def test_each_case_exercises_its_op_and_create_graph_gives_the_same_gradient(nam
 
 @settings(max_examples=12)
 @given(data=st.data())
-@pytest.mark.parametrize("name, i, kind", _params(False))
+@pytest.mark.parametrize("name, i, kind", PARAMS, ids=PARAM_IDS)
 def test_every_op_passes_gradcheck(name, i, kind, data):
     case = CATALOGUE[name][i]
     xs = _draw_inputs(data, case, kind)
@@ -218,7 +183,7 @@ def test_every_op_passes_gradcheck(name, i, kind, data):
 
 @settings(max_examples=6)
 @given(data=st.data())
-@pytest.mark.parametrize("name, i, kind", _params(True))
+@pytest.mark.parametrize("name, i, kind", PARAMS, ids=PARAM_IDS)
 def test_every_op_passes_gradgradcheck(name, i, kind, data):
     case = CATALOGUE[name][i]
     xs = _draw_inputs(data, case, kind)
