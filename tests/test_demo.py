@@ -1,10 +1,15 @@
-"""The main job runs and prints the lecture's numbers."""
+"""The main job (make demo / chainrule-demo) runs and writes valid pictures."""
+
+from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
-from nn.demo import perceptron
+from nn.demo import main, perceptron, tiny_network
 
 
 def test_perceptron_part_prints_the_lecture_numbers() -> None:
@@ -16,7 +21,33 @@ def test_perceptron_part_prints_the_lecture_numbers() -> None:
     assert abs(y.data - 0.0024726231566347743) < 1e-15
 
 
-def test_demo_command_runs() -> None:
-    done = subprocess.run([sys.executable, "-m", "nn.demo"], capture_output=True, text=True, timeout=300)
+def test_tiny_network_steps_and_explains() -> None:
+    out = io.StringIO()
+    J = tiny_network(out)
+    text = out.getvalue()
+    assert sum(line.startswith("   step ") for line in text.splitlines()) == 5  # five ops, five steps
+    assert "sum over 1 path" in text and "dz1/dw1" in text
+    assert J.data > 0
+
+
+def test_demo_writes_its_files(tmp_path: Path, capsys) -> None:
+    assert main(["--out", str(tmp_path), "--epochs", "5", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    graph = tmp_path / ("perceptron_graph.svg" if shutil.which("dot") else "perceptron_graph.dot")
+    for path in (graph, tmp_path / "decision_boundary.png", tmp_path / "loss_curve.png"):
+        assert path.exists() and str(path) in printed
+    if graph.suffix == ".svg":
+        root = ET.parse(graph).getroot()
+        assert root.tag.endswith("svg")
+        assert "sigmoid" in graph.read_text()
+    else:
+        assert graph.read_text().startswith("digraph")
+    for png in ("decision_boundary.png", "loss_curve.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_command_runs(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "nn.demo", "--out", str(tmp_path), "--epochs", "3"],
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "sigmoid(-6)" in done.stdout
+    assert "sigmoid(-6)" in done.stdout and "Pictures written" in done.stdout
