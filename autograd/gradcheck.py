@@ -120,7 +120,8 @@ class GradcheckReport:
 
     def _head(self) -> list[str]:
         what = "gradcheck" if self.order == 1 else "gradgradcheck (second derivatives)"
-        verdict = "PASSED" if self.passed else f"FAILED ({self.failed} of {self.checked} elements)"
+        verdict = (f"PASSED ({self.checked} elements judged)" if self.passed
+                   else f"FAILED ({self.failed} of {self.checked} elements)")
         return [f"{what} {verdict}", f"  mode: {self.mode}; eps={self.eps:g}, atol={self.atol:g}, "
                 f"rtol={self.rtol:g}; rule |analytic - numeric| <= atol + rtol |numeric|"]
 
@@ -329,7 +330,8 @@ def _numeric(
     f: Callable, args: list[Any], slots: list[_Slot], eps: float, base_sig: list, proj: np.ndarray | None,
     sig_roots: Callable[[], list[Node]] | None, width: int,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Central differences, one input element at a time: columns of J (or of U^T J), and the kinked columns."""
+    """Central differences, one input element at a time: columns of J (or of U^T J), and a code per column:
+    0 judged, 1 near a kink, 2 f undefined within eps."""
     cols, kinked, notes = [], [], []
 
     def run() -> tuple[np.ndarray, list]:
@@ -361,12 +363,12 @@ def _numeric(
                     flat[k] = x0
             if len(ys) < 2:
                 cols.append(np.full(width, np.nan))
-                kinked.append(True)
+                kinked.append(2)
                 continue
             col = (ys[0] - ys[1]) / (hs[0] - hs[1])
             cols.append(col if proj is None else proj @ col)
-            kinked.append(not (sigs[0] == sigs[1] == base_sig))
-    return np.array(cols).T, np.array(kinked, dtype=bool), notes
+            kinked.append(0 if sigs[0] == sigs[1] == base_sig else 1)
+    return np.array(cols).T, np.array(kinked, dtype=np.int8), notes
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -529,7 +531,7 @@ def _check(
         mode, seeds = f"{projections} random projections u^T J of {m} outputs x {n} inputs", proj
     analytic = _analytic(outs, slots, seeds)
     base_sig = _signature(nodes)
-    numeric, kinked, more = _numeric(f, args, slots, eps, base_sig, proj, sig_roots, len(seeds))
+    numeric, codes, more = _numeric(f, args, slots, eps, base_sig, proj, sig_roots, len(seeds))
     notes += more
     for node, g in snapshot.items():
         node.grad = g
@@ -539,7 +541,8 @@ def _check(
         tol = atol + rtol * np.abs(numeric)
         bad = ~(err <= tol)  # NaN counts as a failure
         rel = np.where(err == 0, 0.0, err / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), 1e-300))
-    judged = np.broadcast_to(~kinked, bad.shape)
+    kinked = codes == 1
+    judged = np.broadcast_to(codes == 0, bad.shape)
     failing = bad & judged
     # the table: failures first, then the closest calls (largest err / tol)
     with np.errstate(invalid="ignore", divide="ignore"):
