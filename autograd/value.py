@@ -246,8 +246,8 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Any], bias: Value | 
     Its local derivatives are dz/dw_i = x_i, dz/dx_i = w_i and dz/db = 1. One node instead of 2n keeps the
     graph of a Value MLP small (and fast); ``sum(w * x for ...)`` gives the same numbers, node by node.
     """
-    ws = [_lift(w, "weighted_sum") for w in weights]
-    xs = [_lift(x, "weighted_sum") for x in inputs]
+    ws = [w if w.__class__ is Value else _lift(w, "weighted_sum") for w in weights]
+    xs = [x if x.__class__ is Value else _lift(x, "weighted_sum") for x in inputs]
     if len(ws) != len(xs):
         raise ValueError(f"weighted_sum: {len(ws)} weights but {len(xs)} inputs")
     parents = (*ws, *xs) if bias is None else (*ws, *xs, _lift(bias, "weighted_sum"))

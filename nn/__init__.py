@@ -4,7 +4,8 @@ Nothing here writes a derivative: every layer, activation and loss is composed o
 operations, so ``loss.backward()`` flows through them with the engine's registered rules.
 """
 
-from . import functional, init, optim
+from . import data, functional, init, optim, plot, train
+from .data import DataLoader, batches, train_test_split
 from .functional import ACTIVATIONS, get_activation
 from .layers import (
     MLP,
@@ -30,9 +31,12 @@ from .layers import (
 )
 from .module import Module, StateDictError, load_state, save_state
 from .optim import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop, clip_grad_norm_, clip_grad_value_
+from .train import Callback, EarlyStopping, History, LambdaCallback, evaluate, fit, predict
 
 __all__ = [
-    "functional", "init", "optim",
+    "functional", "init", "optim", "data", "plot", "train",
+    "DataLoader", "batches", "train_test_split",
+    "fit", "evaluate", "predict", "Callback", "EarlyStopping", "History", "LambdaCallback",
     "Module", "StateDictError", "load_state", "save_state",
     "Perceptron", "Neuron", "Layer", "MLP",
     "Dense", "Sequential", "Dropout", "Flatten",
