@@ -519,6 +519,11 @@ def _check(
         notes.append(f"f computes in {precision}: tolerances for {precision}")
 
     y0 = _flat(outs)
+    again = _flat(_as_outputs(f(*args)))
+    if not np.array_equal(y0, again, equal_nan=True):
+        notes.append(f"f is not deterministic: two calls at the same inputs differ by up to "
+                     f"{np.nanmax(np.abs(y0 - again)):.3g}; fix its randomness (a dropout mask, a Generator "
+                     "inside f, eval mode) or finite differences mean nothing")
     m, n = y0.size, sum(s.size for s in slots)
     out_shapes = [np.shape(o.data) for o in outs]
     if m == 1:

@@ -371,3 +371,18 @@ def test_mixed_values_and_tensors_with_several_outputs():
 def test_gradgradcheck_on_values():
     rep = gradgradcheck(lambda a, b: (a * b).tanh() * a.exp() / b, Value(0.3), Value(1.7))
     assert rep and rep.order == 2 and "second derivatives" in str(rep)
+
+
+def test_a_random_f_is_called_out():
+    rng = np.random.default_rng(0)
+    x = Tensor([0.5, 1.0], requires_grad=True)
+    report = gradcheck(lambda x: (x * Tensor(rng.random(2) < 0.5)).sum(), x)  # dropout without a fixed mask
+    assert any(n.startswith("f is not deterministic") for n in report.notes)
+
+
+@settings(max_examples=15)
+@given(x=arrays((3, 4), np.float32, -2.0, 2.0), w=arrays((4, 2), np.float32, -2.0, 2.0))
+def test_float32_inputs_never_fail_falsely(x, w):
+    X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    report = gradcheck(lambda X, W: ((X @ W).tanh() - 0.5).sigmoid().mean() + (W * W).sum(), X, W)
+    assert report, str(report)
