@@ -24,7 +24,7 @@ import numpy as np
 
 from .engine import Node, topological_order
 from .tensor import Tensor
-from .value import Value
+from .value import Constant, Value
 
 __all__ = ["grad", "value_and_grad", "hessian", "hvp"]
 
@@ -32,7 +32,7 @@ __all__ = ["grad", "value_and_grad", "hessian", "hvp"]
 def _wrap(x: Any, i: int, who: str) -> tuple[Node, bool]:
     """A leaf to differentiate with respect to, and whether the caller passed a node."""
     if isinstance(x, Value):
-        return x, True
+        return (x, True) if x.requires_grad else (Value(x.data), True)  # a Constant gets a leaf of its own
     if isinstance(x, Tensor):
         if x.dtype.kind != "f":
             raise TypeError(f"{who}: argument {i} is a Tensor of dtype {x.dtype}; gradients need floats "
@@ -52,7 +52,7 @@ def _wrap(x: Any, i: int, who: str) -> tuple[Node, bool]:
 def _constant(x: Any) -> Any:
     """Floats and float arrays not differentiated become constant nodes (so ``x.sin()`` works); others pass."""
     if isinstance(x, (float, np.floating)):
-        return Value(float(x))
+        return Constant(float(x))
     if isinstance(x, np.ndarray) and x.dtype.kind == "f":
         return Tensor(x)
     return x

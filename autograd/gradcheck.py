@@ -32,7 +32,7 @@ import numpy as np
 from .engine import Node, Op, _call_rule, topological_order, unbroadcast
 from .ops import ArrayMath, DomainError, FloatMath, NodeMath
 from .tensor import Tensor
-from .value import Value
+from .value import Constant, Value
 from .value import _new as _new_value
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckReport", "GradcheckError", "GradcheckKinkWarning", "LocalFailure"]
@@ -190,7 +190,7 @@ def _prepare(inputs: Sequence[Any]) -> tuple[list[Any], list[_Slot], list[str]]:
     args, slots, promoted = [], [], []
     for i, x in enumerate(inputs):
         name = (getattr(x, "label", None) or f"arg{i}") if isinstance(x, Node) else f"arg{i}"
-        if isinstance(x, Value):
+        if isinstance(x, Value) and x.requires_grad:  # a Constant is passed through
             leaf: Any = Value(x.data, label=x.label)
             slots.append(_Slot(name, leaf, ()))
         elif isinstance(x, Tensor) and x.requires_grad:
@@ -453,7 +453,8 @@ def _local_second_order(node: Node, eps: float, atol: float, rtol: float,
     op, ctx, parents = node._fn, node._ctx, node._parents
     is_value = isinstance(node, Value)
     if is_value:
-        inputs: list[Any] = [Value(p.data) for p in parents] + [Value(float(rng.standard_normal()))]
+        inputs: list[Any] = [Value(p.data) if p.requires_grad else Constant(p.data) for p in parents]
+        inputs.append(Value(float(rng.standard_normal())))
     else:
         inputs = [Tensor(np.array(p.data, copy=True), requires_grad=p.requires_grad and p.data.dtype.kind == "f")
                   for p in parents]
@@ -633,7 +634,7 @@ def gradgradcheck(
         out = f(*args)
         if not isinstance(out, Node):
             raise TypeError(f"gradgradcheck: f must return a Value or a Tensor, got {type(out).__name__}")
-        leaves = [a for a in args if isinstance(a, Value) or (isinstance(a, Tensor) and a.requires_grad)]
+        leaves = [a for a in args if isinstance(a, (Value, Tensor)) and a.requires_grad]
         nodes = topological_order(out)
         saved = {node: node.grad for node in nodes}
         for leaf in leaves:

@@ -155,3 +155,11 @@ def test_non_scalar_output_is_a_clear_error():
         hvp(lambda x: (x * x).sum(), np.ones(3), np.ones(2))
     with pytest.raises(TypeError, match="must return a scalar Value or Tensor, got str"):
         grad(lambda x: "loss")(1.0)
+
+
+def test_a_constant_value_argument_gets_its_own_leaf():
+    from autograd import Constant
+
+    g = grad(cube)(Constant(2.0))
+    assert isinstance(g, Value) and g.data == pytest.approx(12.0)
+    assert grad(lambda x, c: x * c, 0)(2.0, 3.0) == 3.0  # 3.0 is a constant, not differentiated

@@ -386,3 +386,11 @@ def test_float32_inputs_never_fail_falsely(x, w):
     X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
     report = gradcheck(lambda X, W: ((X @ W).tanh() - 0.5).sigmoid().mean() + (W * W).sum(), X, W)
     assert report, str(report)
+
+
+def test_constant_values_are_passed_through_not_checked():
+    from autograd import Constant
+
+    report = gradcheck(lambda a, c: a * c + c, Value(0.5), Constant(3.0))
+    assert report and report.checked == 1
+    assert gradgradcheck(lambda a, c: (a * c).sin(), Value(0.5), Constant(3.0))
