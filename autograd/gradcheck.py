@@ -383,10 +383,6 @@ def _apply(op: Op, xs: Sequence[Node], ctx: Any) -> Node:
     return Tensor._apply(op, tuple(xs), ctx)
 
 
-def _formula(op: Op) -> str:
-    return op.describe()
-
-
 def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np.random.Generator,
                        max_elements: int = 64) -> LocalFailure | None:
     """Check one node's op: its rule's vector-Jacobian product against central differences of its forward."""
@@ -410,9 +406,8 @@ def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np
             continue
         shape = np.shape(xs[i])
         analytic = np.asarray(gi, dtype=np.float64)
-        if not is_value:
-            analytic = unbroadcast(np.broadcast_to(analytic, np.broadcast_shapes(analytic.shape, shape))
-                                   if analytic.ndim < len(shape) else analytic, shape)
+        if not is_value:  # as the engine does: sum a broadcast gradient back to the input's shape
+            analytic = unbroadcast(np.broadcast_to(analytic, np.broadcast_shapes(analytic.shape, shape)), shape)
         analytic = np.asarray(analytic, dtype=np.float64).reshape(-1)
         size = analytic.size
         picks = range(size) if size <= max_elements else rng.choice(size, max_elements, replace=False)
@@ -443,7 +438,7 @@ def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np
             a = float(analytic[k])
             if not abs(a - numeric) <= atol + rtol * abs(numeric):
                 index = tuple(int(j) for j in np.unravel_index(k, shape)) if shape else ()
-                return LocalFailure(op.name, _formula(op), i, index, a, numeric, 1, node.label)
+                return LocalFailure(op.name, op.describe(), i, index, a, numeric, 1, node.label)
     return None
 
 
@@ -477,7 +472,7 @@ def _local_second_order(node: Node, eps: float, atol: float, rtol: float,
     if rep.passed:
         return None
     worst = next(r for r in rep.rows if not (r.ok or r.kink))
-    return LocalFailure(op.name, _formula(op), int(worst.input[3:]) if worst.input.startswith("arg") else 0,
+    return LocalFailure(op.name, op.describe(), int(worst.input[3:]) if worst.input.startswith("arg") else 0,
                         worst.index, worst.analytic, worst.numeric, 2, node.label)
 
 
