@@ -8,7 +8,7 @@ behind one gradient), ``gradcheck`` (finite differences that say where and why),
 """
 
 from . import ops
-from .anomaly import AnomalyError, detect_anomaly
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .engine import (
     REGISTRY,
     Op,
@@ -21,7 +21,7 @@ from .engine import (
 )
 from .explain import explain
 from .functional import grad, hessian, hvp, value_and_grad
-from .gradcheck import GradcheckReport, gradcheck, gradgradcheck
+from .gradcheck import GradcheckError, GradcheckKinkWarning, GradcheckReport, gradcheck, gradgradcheck
 from .ops import DomainError
 from .stepping import backward_steps
 from .tensor import ShapeError, Tensor, cat, concatenate, maximum, minimum, one_hot, stack, tensor, where
@@ -58,12 +58,15 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "GradcheckReport",
+    "GradcheckError",
+    "GradcheckKinkWarning",
     "grad",
     "value_and_grad",
     "hessian",
     "hvp",
     "detect_anomaly",
     "AnomalyError",
+    "is_anomaly_enabled",
 ]
 
 __version__ = "0.1.0"

@@ -113,6 +113,18 @@ class FloatMath:
         return math.log1p(x)
 
     @staticmethod
+    def expm1(x: float) -> float:
+        try:
+            return math.expm1(x)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def softplus(x: float) -> float:
+        """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), which never overflows."""
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+    @staticmethod
     def where(cond: bool, a: Any, b: Any) -> Any:
         return a if cond else b
 
@@ -140,6 +152,7 @@ class ArrayMath:
     abs = staticmethod(np.abs)
     sign = staticmethod(np.sign)
     log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
     where = staticmethod(np.where)
     relu = staticmethod(lambda x: np.maximum(x, 0))
     ones_like = staticmethod(np.ones_like)
@@ -151,8 +164,11 @@ class ArrayMath:
 
     @staticmethod
     def sigmoid(x: np.ndarray) -> np.ndarray:
-        e = np.exp(-np.abs(x))  # never overflows
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + e^-x) = e^-log(1 + e^-x): never overflows
+
+    @staticmethod
+    def softplus(x: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0.0, x)  # log(e^0 + e^x), computed stably by numpy
 
     @staticmethod
     def mulz(g: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -185,6 +201,8 @@ class NodeMath:
     cos = staticmethod(lambda x: x.cos())
     tanh = staticmethod(lambda x: x.tanh())
     sigmoid = staticmethod(lambda x: x.sigmoid())
+    softplus = staticmethod(lambda x: x.softplus())
+    expm1 = staticmethod(lambda x: x.exp() - 1)
     relu = staticmethod(lambda x: x.relu())
     abs = staticmethod(lambda x: abs(x))
     pow = staticmethod(lambda a, n: a**n)
@@ -334,17 +352,17 @@ LEAKY_RELU = register(Op(  # ctx: the slope a for x <= 0
 
 def _softplus_forward(F, ctx, x):
     beta, threshold = ctx
-    bx = x * beta
-    # max(bx, 0) + log1p(exp(-|bx|)) never overflows; past the threshold softplus is x itself (as PyTorch)
-    soft = (F.where(bx > 0, bx, 0 * bx) + F.log1p(F.exp(-F.abs(bx)))) / beta
-    return F.where(bx > threshold, x, soft)
+    if beta == 1:
+        return F.where(x > threshold, x, F.softplus(x))
+    return F.where(x * beta > threshold, x, F.softplus(x * beta) / beta)
 
 
 SOFTPLUS = register(Op(  # ctx: (beta, threshold), PyTorch's defaults (1, 20)
     "softplus", arity=1,
     forward=_softplus_forward,
+    # below the threshold out = softplus(beta x) / beta, and sigmoid(u) = 1 - e^-softplus(u) = -expm1(-beta out)
     backward=lambda F, ctx, g, out, x: (
-        F.where(F.raw(x) * ctx[0] > ctx[1], g, g * F.sigmoid(x * ctx[0])),
+        F.where(F.raw(x) * ctx[0] > ctx[1], g, g * -F.expm1(out * -ctx[0])),
     ),
     formula=("sigmoid(beta * x)  (1 past the threshold)",),
 ))
