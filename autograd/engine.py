@@ -249,14 +249,11 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1
-    )
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if lead or g.shape != shape:
-        g = g.reshape(shape)
-    return g
+    stretched = tuple(i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
+    if not stretched:  # only leading axes were added (a bias broadcast over a batch): one sum, no reshape
+        return g.sum(axis=tuple(range(lead)))
+    g = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
+    return g.reshape(shape)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -349,7 +346,8 @@ def _propagate(
     buffer: dict[Node, Any] = {root: seed}
     pop, get = buffer.pop, buffer.get
     index = 0
-    with enable_grad() if create_graph else no_grad(), root._quiet():
+    # a recorded backward must record even inside no_grad; a plain one computes on raw data and records nothing
+    with enable_grad() if create_graph else contextlib.nullcontext(), root._quiet():
         for node in reversed(order):
             g = pop(node, None)
             if g is None:
