@@ -230,7 +230,7 @@ def topological_order(root: Node) -> list[Node]:
         push(node)
         push(_EXIT)
         for parent in node._parents:
-            if parent not in seen and parent.requires_grad:  # constants need no gradient: skip them
+            if parent.requires_grad and parent not in seen:  # constants need no gradient: skip them
                 push(parent)
     return order
 
@@ -360,13 +360,20 @@ def _propagate(
             if create_graph:  # the rule runs on the nodes themselves, so it is recorded
                 grads = _call_rule(fn, F, node._ctx, g, node, parents, [p.requires_grad for p in parents])
             else:
-                xs = [p.data for p in parents]
-                needs = [p.requires_grad for p in parents] if fn.selective else None
-                try:
-                    grads = fn.backward(F, node._ctx, g, node.data, *xs, needs=needs) if needs \
-                        else fn.backward(F, node._ctx, g, node.data, *xs)
-                except (ZeroDivisionError, OverflowError):
-                    grads = _call_rule(fn, F, node._ctx, g, node.data, xs, needs)
+                try:  # unpacked by arity: this is the hottest line of the engine
+                    if len(parents) == 1:
+                        grads = fn.backward(F, node._ctx, g, node.data, parents[0].data)
+                    elif len(parents) == 2:
+                        a, b = parents
+                        if broadcasts and fn.selective:
+                            grads = fn.backward(F, node._ctx, g, node.data, a.data, b.data,
+                                                needs=(a.requires_grad, b.requires_grad))
+                        else:
+                            grads = fn.backward(F, node._ctx, g, node.data, a.data, b.data)
+                    else:
+                        grads = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents])
+                except (ZeroDivisionError, OverflowError):  # float division by zero: redo it as numpy would
+                    grads = _call_rule(fn, F, node._ctx, g, node.data, [p.data for p in parents], None)
             if anomaly is not None:
                 anomaly.backward(node, g, grads)
             for parent, pg in zip(parents, grads):

@@ -185,7 +185,7 @@ class ArrayMath:
 
     @staticmethod
     def swap(x: np.ndarray) -> np.ndarray:
-        return np.swapaxes(x, -1, -2)
+        return x.swapaxes(-1, -2)
 
     @staticmethod
     def scatter(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -475,7 +475,8 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
 
 MEAN = register(Op(  # ctx: (axes or None, keepdims)
     "mean", symbol="mean", arity=1,
-    forward=lambda F, ctx, x: x.mean(axis=ctx[0], keepdims=ctx[1]),
+    forward=lambda F, ctx, x: np.add.reduce(x, axis=ctx[0], keepdims=ctx[1]) / max(_count(x.shape, ctx[0]), 1)
+    if x.size else x.mean(axis=ctx[0], keepdims=ctx[1]),  # (numpy's own mean goes through slow Python code)
     backward=lambda F, ctx, g, out, x: (
         F.broadcast_to(_keep(g, ctx[0], ctx[1], x.shape) / max(_count(x.shape, ctx[0]), 1), x.shape),
     ),

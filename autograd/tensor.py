@@ -196,6 +196,8 @@ class Tensor(Node):
 
     def _unary(self, op: ops.Op, ctx: Any = None) -> Tensor:
         data = op.forward(ArrayMath, ctx, self.data)
+        if data.__class__ is not _ndarray:  # numpy gives scalars for full reductions; keep .data an array
+            data = np.asarray(data)
         if _mode.enabled and self.requires_grad:
             return _new(data, True, (self,), op, ctx)
         return _new(data, False, (), None)

@@ -46,6 +46,11 @@ def _new(data: float, parents: tuple, fn: Any, ctx: Any = None) -> Value:
 
 def _lift(x: Any, op: str) -> Value:
     """A Python or numpy number becomes a constant leaf; anything else is a clear TypeError."""
+    cls = x.__class__
+    if cls is float or cls is int:  # the common case first: every literal of `2 * x` comes here
+        c = _object_new(Constant)
+        c.data, c.grad, c.label, c._parents, c._fn, c._ctx = float(x), 0.0, None, (), None, None
+        return c
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
@@ -106,7 +111,8 @@ class Value(Node):
 
     # -- arithmetic -----------------------------------------------------------------------------------------
     def _binary(self, other: Any, op: ops.Op, reflected: bool = False) -> Value:
-        other = _lift(other, op.name)
+        if other.__class__ is not Value:
+            other = _lift(other, op.name)
         a, b = (other, self) if reflected else (self, other)
         return _new(op.forward(FloatMath, None, a.data, b.data), (a, b), op)
 
