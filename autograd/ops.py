@@ -373,6 +373,13 @@ SOFTPLUS = register(Op(  # ctx: (beta, threshold), PyTorch's defaults (1, 20)
     formula=("sigmoid(beta * x)  (1 past the threshold)",),
 ))
 
+BCE_WITH_LOGITS = register(Op(  # binary cross-entropy of logits z against targets y, element-wise, in one node
+    "bce_with_logits", symbol="bce(z, y)", arity=2,
+    forward=lambda F, ctx, z, y: F.softplus(z) - y * z,  # = -y log s(z) - (1 - y) log(1 - s(z)), stably
+    backward=lambda F, ctx, g, out, z, y: (g * (F.sigmoid(z) - y), g * -z),
+    formula=("sigmoid(z) - y", "-z"),
+))
+
 SIN = register(Op(
     "sin", arity=1,
     forward=lambda F, ctx, x: F.sin(x),
@@ -409,7 +416,7 @@ WEIGHTED_SUM = register(Op(  # inputs: w_1..w_n, x_1..x_n[, b]; ctx: (n, has_bia
 
 #: the element-wise ops that Value and Tensor share
 ELEMENTWISE = (ADD, SUB, MUL, DIV, NEG, POW, POWER, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, LEAKY_RELU,
-               SOFTPLUS, SIN, COS)
+               SOFTPLUS, BCE_WITH_LOGITS, SIN, COS)
 
 
 # ----------------------------------------------------------------------------------------------------------------

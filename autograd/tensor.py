@@ -382,6 +382,11 @@ class Tensor(Node):
         """log(1 + e^(beta x)) / beta (x past the threshold); d/dx = sigmoid(beta x)."""
         return self._unary(ops.SOFTPLUS, (float(beta), float(threshold)))
 
+    def bce_with_logits(self, target: Any) -> Tensor:
+        """Element-wise binary cross-entropy of logits z against targets y, as one node:
+        softplus(z) - y z, never overflowing; d/dz = sigmoid(z) - y, d/dy = -z."""
+        return self._binary(target, ops.BCE_WITH_LOGITS)
+
     def sin(self) -> Tensor:
         return self._unary(ops.SIN)
 

@@ -196,6 +196,11 @@ class Value(Node):
         """log(1 + e^(beta x)) / beta, and x itself once beta x > threshold (PyTorch); d/dx = sigmoid(beta x)."""
         return self._unary(ops.SOFTPLUS, (float(beta), float(threshold)))
 
+    def bce_with_logits(self, target: Any) -> Value:
+        """Binary cross-entropy of this logit z against a target y in [0, 1], as one node:
+        softplus(z) - y z, never overflowing; d/dz = sigmoid(z) - y."""
+        return self._binary(target, ops.BCE_WITH_LOGITS)
+
     def sin(self) -> Value:
         """sin(x); d/dx = cos(x)."""
         return self._unary(ops.SIN)

@@ -326,7 +326,7 @@ def binary_cross_entropy_with_logits(
     p, t, is_list = _pairs(logits, target, "binary_cross_entropy_with_logits")
     inf = math.inf
     if pos_weight is None:
-        losses = _map(lambda x, y: x.softplus(1.0, inf) - x * y, p, t, is_list)
+        losses = _map(lambda x, y: x.bce_with_logits(y), p, t, is_list)  # one node: d/dx = sigmoid(x) - y
     else:
         if is_list:
             pw = np.broadcast_to(np.asarray(pos_weight, dtype=np.float64), (len(p),))

@@ -68,6 +68,7 @@ CATALOGUE: dict[str, list[Case]] = {
     "sigmoid": [Case(lambda x: x.sigmoid(), ((-6.0, 6.0),))],
     "relu": [Case(lambda x: x.relu(), (ANY,), kinks=(0.0,))],
     "leaky_relu": [Case(lambda x: x.leaky_relu(0.1), (ANY,), kinks=(0.0,))],
+    "bce_with_logits": [Case(lambda z, y: z.bce_with_logits(y), ((-6.0, 6.0), (0.0, 1.0)), broadcast=True)],
     "softplus": [Case(lambda x: x.softplus(), ((-6.0, 6.0),)),
                  Case(lambda x: x.softplus(beta=2.0, threshold=3.0), (ANY,), kinks=(1.5,))],
     "sin": [Case(lambda x: x.sin(), ((-4.0, 4.0),))],

@@ -46,6 +46,7 @@ BINARY = {
     "power": (lambda a, b: a**b, {"lo": 0.5, "hi": 3.0}),
     "maximum": (lambda a, b: autograd.maximum(a, b), {}),
     "minimum": (lambda a, b: autograd.minimum(a, b), {}),
+    "bce_with_logits": (lambda a, b: a.bce_with_logits(b), {"lo_b": 0.0, "hi_b": 1.0}),
 }
 
 
@@ -270,7 +271,7 @@ def test_clip_derivative_is_one_at_the_bounds() -> None:
 
 
 SHARED = ["add", "sub", "mul", "div", "neg", "pow", "power", "abs", "exp", "log", "sqrt", "tanh", "sigmoid",
-          "relu", "leaky_relu", "softplus", "sin", "cos"]
+          "relu", "leaky_relu", "softplus", "bce_with_logits", "sin", "cos"]
 
 
 @pytest.mark.parametrize("name", SHARED)
@@ -278,7 +279,9 @@ def test_value_and_0d_tensor_agree(name: str) -> None:
     fn = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
           "div": lambda a, b: a / b, "power": lambda a, b: a**b, "neg": lambda a: -a, "pow": lambda a: a**3,
           "abs": abs}.get(name, lambda a: getattr(a, name)())
-    xs = (0.7, 1.3)[: 2 if name in ("add", "sub", "mul", "div", "power") else 1]
+    if name == "bce_with_logits":
+        fn = lambda a, b: a.bce_with_logits(b)  # noqa: E731
+    xs = (0.7, 1.3)[: 2 if name in ("add", "sub", "mul", "div", "power", "bce_with_logits") else 1]
     vs = [Value(x) for x in xs]
     ts = [Tensor(x, requires_grad=True) for x in xs]
     v, t = fn(*vs), fn(*ts)

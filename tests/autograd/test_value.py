@@ -35,6 +35,7 @@ VALUE_OPS = {
     "relu": (lambda a: a.relu(), (away_from_zero,)),
     "leaky_relu": (lambda a: a.leaky_relu(0.1), (away_from_zero,)),
     "softplus": (lambda a: a.softplus(), (st.floats(-30, 19),)),
+    "bce_with_logits": (lambda z, y: z.bce_with_logits(y), (st.floats(-30, 30), st.floats(0, 1))),
     "sin": (lambda a: a.sin(), (finite,)),
     "cos": (lambda a: a.cos(), (finite,)),
     "weighted_sum": (lambda w1, w2, x1, x2, b: weighted_sum([w1, w2], [x1, x2], b), (finite,) * 5),
@@ -73,6 +74,8 @@ HAND = [  # (function, inputs, value, gradients) worked out by hand
     (lambda a: a.softplus(), (0.0,), math.log(2), (0.5,)),
     (lambda a: a.softplus(), (20.01,), 20.01, (1.0,)),  # past the threshold softplus is x
     (lambda a: a.softplus(), (-50.0,), 1.9287498479639178e-22, (1.9287498479639178e-22,)),
+    (lambda z, y: z.bce_with_logits(y), (0.0, 1.0), math.log(2), (-0.5, 0.0)),
+    (lambda z, y: z.bce_with_logits(y), (-1000.0, 1.0), 1000.0, (-1.0, 1000.0)),  # no overflow, exact slope
     (lambda a: a.sin(), (0.0,), 0.0, (1.0,)),
     (lambda a: a.cos(), (0.0,), 1.0, (0.0,)),
     (lambda a: -a, (2.0,), -2.0, (-1.0,)),
