@@ -9,6 +9,7 @@ behind one gradient), ``gradcheck`` (finite differences that say where and why),
 
 from . import ops
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .custom import apply
 from .engine import (
     REGISTRY,
     Op,
@@ -17,7 +18,9 @@ from .engine import (
     enable_grad,
     is_grad_enabled,
     no_grad,
+    register,
     topological_order,
+    unregister,
 )
 from .explain import explain
 from .functional import grad, hessian, hvp, value_and_grad
@@ -43,6 +46,9 @@ __all__ = [
     "topological_order",
     "REGISTRY",
     "Op",
+    "register",
+    "unregister",
+    "apply",
     "ops",
     "DomainError",
     "ShapeError",

@@ -35,6 +35,7 @@ __all__ = [
     "Op",
     "REGISTRY",
     "register",
+    "unregister",
     "Node",
     "no_grad",
     "enable_grad",
@@ -105,6 +106,13 @@ def register(op: Op) -> Op:
         raise ValueError(f"an op named {op.name!r} is already registered")
     REGISTRY[op.name] = op
     return op
+
+
+def unregister(name: str) -> Op:
+    """Remove the op called ``name`` from :data:`REGISTRY` (for ops a test or notebook registered)."""
+    if name not in REGISTRY:
+        raise KeyError(f"no op named {name!r} is registered")
+    return REGISTRY.pop(name)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 >>> y = (x @ W + 1.0).sigmoid()
 >>> y.sum().backward()
 >>> np.round(W.grad.ravel(), 6).tolist()                # dy/dW = x^T g'(-6)
-[-0.002466, 0.004933]
+[-0.002467, 0.004933]
 
 Shapes follow numpy's broadcasting; the engine sums each gradient back to its input's shape in one place.
 Requires-grad follows PyTorch: data tensors default to ``requires_grad=False`` and results require grad when an

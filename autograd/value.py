@@ -7,7 +7,7 @@
 0.00247
 >>> y.backward()
 >>> round(x1.grad, 6), round(x2.grad, 6)       # dy/dx1 = 3 g'(-6), dy/dx2 = -2 g'(-6)
-(0.007392, -0.004928)
+(0.0074, -0.004933)
 
 Every operation is an entry of the op registry (:mod:`autograd.ops`), where its forward and its derivative
 stand side by side; a ``Value`` only records which op made it and from which parents.
