@@ -44,12 +44,43 @@ def _axes(ax: Any, figsize: tuple[float, float] = (5.5, 4.5)) -> tuple[Any, Any]
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _predict_grid(model: Any, grid: np.ndarray) -> np.ndarray:
+def _value_flavour(model: Any, point: list[float]) -> bool:
+    """True for a model of Values (nn.Perceptron, nn.MLP, ...) that reads one point as a list of numbers.
+
+    A module says so by its parameters; a plain function (or a module without parameters) is tried on one point.
+    """
+    params = model.parameters() if callable(getattr(model, "parameters", None)) else []
+    if params:
+        return any(isinstance(p, Value) for p in params)
+    try:
+        with no_grad():
+            out = model(point)
+    except Exception:  # a Tensor model fed a list: it is not a Value model
+        return False
+    return isinstance(out, Value) or (isinstance(out, (list, tuple)) and any(isinstance(v, Value) for v in out))
+
+
+def _number(v: Any) -> float:
+    return float(v.data if isinstance(v, Value) else v)
+
+
+def _predict_grid(model: Any, grid: np.ndarray, value_model: bool | None = None) -> np.ndarray:
+    """The model's output on each row of ``grid`` (shape (n, 2)), in eval mode and without recording a graph.
+
+    A Tensor model gets the whole grid as one (n, 2) Tensor; a Value model gets one point at a time as a list of
+    two floats (its output a Value, or a list of Values for several outputs).
+    """
+    if value_model is None:
+        value_model = _value_flavour(model, [float(v) for v in grid[0]])
     was = getattr(model, "training", None)
     if was is not None:
         model.train(False)
     try:
         with no_grad():
+            if value_model:
+                outs = [model(p) for p in grid.tolist()]
+                rows = [[_number(v) for v in o] if isinstance(o, (list, tuple)) else _number(o) for o in outs]
+                return np.array(rows, dtype=np.float64)
             out = model(Tensor(grid))
     finally:
         if was is not None:
@@ -58,17 +89,20 @@ def _predict_grid(model: Any, grid: np.ndarray) -> np.ndarray:
 
 
 def plot_decision_boundary(
-    model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 200, padding: float = 0.5,
+    model: Any, X: Any, y: Any, ax: Any = None, resolution: int | None = None, padding: float = 0.5,
     from_logits: bool | None = None, title: str | None = None,
 ) -> Any:
     """Colour the plane by the model's prediction and draw the points: class 0 red, class 1 green.
 
-    ``model`` maps an (n, 2) Tensor to one output column (binary) or to one column per class. A binary output is
-    read as a probability, or as a logit (passed through sigmoid) when ``from_logits`` is True; by default it is a
-    logit exactly when some output on the grid lies outside [0, 1]. The background shows P(class 1) from red to
-    green with a black line where it equals 0.5 (the decision boundary). With several classes each region gets
-    its class's colour. The model is run in eval mode on a ``resolution`` x ``resolution`` grid that extends
-    ``padding`` beyond the data.
+    ``model`` maps an (n, 2) Tensor to one output column (binary) or to one column per class; or it is a model
+    of Values (:class:`nn.Perceptron`, :class:`nn.MLP`, or a function of one point ``[x1, x2]`` returning a
+    Value or a list of Values), which is run point by point. A binary output is read as a probability, or as a
+    logit (passed through sigmoid) when ``from_logits`` is True; by default it is a logit exactly when some
+    output on the grid lies outside [0, 1]. The background shows P(class 1) from red to green with a black line
+    where it equals 0.5 (the decision boundary). With several classes each region gets its class's colour. The
+    model is run in eval mode, recording no graph, on a ``resolution`` x ``resolution`` grid that extends
+    ``padding`` beyond the data; by default 200 x 200 for a Tensor model and 80 x 80 for a Value model (each
+    point is one pass through Python: 6400 passes of a 2-16-16-1 MLP take about a second).
     """
     plt = _pyplot()
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y).reshape(-1)
@@ -78,8 +112,11 @@ def plot_decision_boundary(
         raise ValueError(f"plot_decision_boundary: X has {len(X)} points but y has {len(y)} labels")
     fig, ax = _axes(ax)
     (x0, y0), (x1, y1) = X.min(axis=0) - padding, X.max(axis=0) + padding
+    value_model = _value_flavour(model, [float(v) for v in X[0]]) if len(X) else False
+    if resolution is None:
+        resolution = 80 if value_model else 200
     xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-    out = _predict_grid(model, np.c_[xx.ravel(), yy.ravel()])
+    out = _predict_grid(model, np.c_[xx.ravel(), yy.ravel()], value_model)
     classes = np.unique(y).astype(int)
     if out.ndim == 1 or out.shape[-1] == 1:
         z = out.reshape(-1)
@@ -182,6 +219,26 @@ def _surface(f: Callable[[Any, Any], Any], xx: np.ndarray, yy: np.ndarray) -> np
     return np.array([float(v.data if hasattr(v, "data") else v) for v in flat]).reshape(xx.shape)
 
 
+def _log_ticks(lo: float, hi: float, most: int = 8) -> list[float]:
+    """Colour-bar ticks on a log scale: the powers of ten in [lo, hi] (at most ``most`` of them, evenly thinned),
+    or the 1-2-5 steps, or 1, 2, ..., 9 times the powers of ten when fewer than two powers of ten fit."""
+    decades = np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
+    for mults in ((1,), (1, 2, 5), tuple(range(1, 10))):
+        candidates = [float(m * 10.0**d) for d in decades for m in mults]
+        ticks = [t for t in candidates if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
+        if len(ticks) >= 2:
+            return ticks[:: -(-len(ticks) // most)]
+    return [lo, hi]
+
+
+def _log_labels(ticks: Sequence[float]) -> list[str]:
+    """Powers of ten only: 10^-1, 10^0, 10^1 (mathtext); otherwise short plain numbers: 2, 5, 10, 20."""
+    k = np.log10(ticks)
+    if np.allclose(k, np.round(k), rtol=0, atol=1e-9):
+        return [f"$10^{{{int(round(e))}}}$" for e in k]
+    return [f"{t:.3g}" for t in ticks]
+
+
 def plot_loss_surface(
     f: Callable[[Any, Any], Any], xlim: tuple[float, float] = (-2.0, 2.0), ylim: tuple[float, float] = (-2.0, 2.0),
     paths: Mapping[str, Any] | None = None, ax: Any = None, resolution: int = 120, levels: int = 30,
@@ -192,7 +249,8 @@ def plot_loss_surface(
     ``f`` takes two numbers as Values (or Tensors: then the whole grid is one call) and returns the loss.
     ``paths``: name -> sequence of (w1, w2) points (see :func:`optimizer_paths`); each is drawn as a line with
     its start marked by a circle and its end by a cross. ``log_scale`` spaces the contour levels logarithmically
-    (for valleys such as Rosenbrock's). ``minimum`` marks a known minimum with a star.
+    (for valleys such as Rosenbrock's), the colour bar labelled at powers of ten (10^-1, 10^0, 10^1, ...).
+    ``minimum`` marks a known minimum with a star.
     """
     plt = _pyplot()
     fig, ax = _axes(ax, figsize=(6, 5))
@@ -202,13 +260,19 @@ def plot_loss_surface(
         from matplotlib.colors import LogNorm
 
         lo = max(float(zz.min()), 1e-12)
-        lv = np.logspace(np.log10(lo), np.log10(max(float(zz.max()), lo * 10)), levels)
+        hi = max(float(zz.max()), lo * 10)
+        lv = np.logspace(np.log10(lo), np.log10(hi), levels)
         filled = ax.contourf(xx, yy, np.maximum(zz, lo), levels=lv, cmap="viridis", norm=LogNorm(), alpha=0.8)
         ax.contour(xx, yy, np.maximum(zz, lo), levels=lv, colors="white", linewidths=0.3, alpha=0.5)
+        # ticks at the contour levels would read 1.10837x10^1: label round numbers instead
+        cbar = fig.colorbar(filled, ax=ax, label="loss")
+        ticks = _log_ticks(lo, hi)
+        cbar.set_ticks(ticks, labels=_log_labels(ticks))
+        cbar.ax.minorticks_off()
     else:
         filled = ax.contourf(xx, yy, zz, levels=levels, cmap="viridis", alpha=0.8)
         ax.contour(xx, yy, zz, levels=levels, colors="white", linewidths=0.3, alpha=0.5)
-    fig.colorbar(filled, ax=ax, label="loss")
+        fig.colorbar(filled, ax=ax, label="loss")
     colors = plt.get_cmap("tab10")
     for i, (name, path) in enumerate((paths or {}).items()):
         pts = np.asarray(path, dtype=np.float64).reshape(-1, 2)

@@ -1,6 +1,7 @@
 """nn.plot: each picture is a Figure with the expected artists (Agg backend, nothing is shown)."""
 
 import builtins
+import re
 import sys
 
 import numpy as np
@@ -13,7 +14,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import nn  # noqa: E402
-from autograd import Value  # noqa: E402
+from autograd import Value, is_grad_enabled  # noqa: E402
 from nn import data, plot  # noqa: E402
 from nn.train import EarlyStopping, History, fit  # noqa: E402
 
@@ -82,6 +83,69 @@ def test_decision_boundary_multiclass_and_errors():
         plot.plot_decision_boundary(model, np.c_[X, X[:, 0]], y)
     with pytest.raises(ValueError, match=r"X has 90 points but y has 89 labels"):
         plot.plot_decision_boundary(model, X, y[:-1])
+
+
+def half_contour_vertices(ax):
+    (line,) = [c for c in ax.collections if hasattr(c, "levels") and list(c.levels) == [0.5]]
+    return np.concatenate([path.vertices for path in line.get_paths()])
+
+
+def test_decision_boundary_of_a_value_perceptron_is_its_line():
+    # g(1 + 3 x1 - 2 x2): p = 0.5 exactly on the line 1 + 3 x1 - 2 x2 = 0
+    p = nn.Perceptron(2, w0=1, W=(3, -2))
+    X, y = np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]]), np.array([1, 1, 0, 0])
+    assert plot._value_flavour(p, [0.0, 0.0]) is True
+    fig = plot.plot_decision_boundary(p, X, y)
+    v = half_contour_vertices(fig.axes[0])
+    assert len(v) > 10 and np.isclose(np.ptp(v[:, 1]), 2)  # the line crosses the picture, y from -0.5 to 1.5
+    np.testing.assert_allclose(1 + 3 * v[:, 0] - 2 * v[:, 1], 0, atol=1e-3)
+    side = np.array([[2.0, 0.0], [0.0, 2.0], [-1.0, -1.5], [-1.0, -0.5]])  # 7, -3, 1, -1
+    np.testing.assert_allclose(plot._predict_grid(p, side), 1 / (1 + np.exp(-np.array([7.0, -3.0, 1.0, -1.0]))))
+    assert p.w0.grad == 0 and [w.grad for w in p.W] == [0, 0]
+
+
+def test_decision_boundary_of_a_value_function_point_by_point_without_a_graph():
+    seen = []
+
+    def score(x):  # a plain function of one point [x1, x2] returning a Value logit
+        seen.append((list(x), is_grad_enabled()))
+        return Value(x[0]) - Value(x[1])
+
+    X, y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0, 1])
+    fig = plot.plot_decision_boundary(score, X, y)
+    assert len(seen) == 1 + 80 * 80  # one probe, then the default 80 x 80 grid for Value models
+    assert all(isinstance(x, list) and len(x) == 2 and not grad for x, grad in seen)
+    v = half_contour_vertices(fig.axes[0])  # logits (outside [0, 1]) read through sigmoid: the line x1 = x2
+    np.testing.assert_allclose(v[:, 0], v[:, 1], atol=1e-9)
+    seen.clear()
+    plot.plot_decision_boundary(score, X, y, resolution=7)
+    assert len(seen) == 1 + 49
+
+
+def test_decision_boundary_of_value_mlps_binary_and_multiclass():
+    X, y = data.make_moons(40, noise=0.15, seed=0)
+    mlp = nn.MLP(2, [8, 1], rng=0)
+    assert plot._value_flavour(mlp, [0.0, 0.0]) is True
+    grid = np.array([[0.0, 0.0], [1.0, -0.5], [-1.5, 2.0]])
+    np.testing.assert_allclose(plot._predict_grid(mlp, grid), [mlp(list(g)).data for g in grid], rtol=1e-12)
+    mlp.train()
+    fig = plot.plot_decision_boundary(mlp, X, y, resolution=30)
+    assert len(half_contour_vertices(fig.axes[0])) > 0
+    assert mlp.training is True
+
+    X3, y3 = data.make_blobs(60, noise=0.5, centers=3, seed=0)
+    mlp3 = nn.MLP(2, [8, 3], rng=1)  # three outputs: a list of Values per point, one region per class
+    out = plot._predict_grid(mlp3, X3)
+    assert out.shape == (60, 3)
+    np.testing.assert_allclose(out[5], [v.data for v in mlp3(list(X3[5]))], rtol=1e-12)
+    fig = plot.plot_decision_boundary(mlp3, X3, y3, resolution=20)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
+
+
+def test_tensor_models_are_not_taken_for_value_models():
+    assert plot._value_flavour(nn.Sequential(nn.Dense(2, 1, rng=0)), [0.0, 0.0]) is False
+    assert plot._value_flavour(lambda x: x[:, :1] * 2, [0.0, 0.0]) is False  # a list cannot be sliced so
+    assert plot._value_flavour(lambda x: [Value(1.0), Value(2.0)], [0.0, 0.0]) is True
 
 
 def test_history_plot_marks_best_and_stop():
@@ -167,6 +231,26 @@ def test_loss_surface_with_paths():
     np.testing.assert_array_equal(lines[0].get_xdata(), paths["SGD"][:, 0])
     assert lines[1].get_marker() == "o" and lines[2].get_marker() == "x" and lines[-1].get_marker() == "*"
     assert ax.get_xlim() == (-2, 2) and ax.get_title() == "Rosenbrock"
+
+
+def colorbar_labels(fig):
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.axes[1].get_yticklabels() if t.get_text()]
+
+
+def test_log_colour_bar_reads_powers_of_ten_or_short_numbers():
+    fig = plot.plot_loss_surface(rosenbrock, (-2, 2), (-1, 3), resolution=40, log_scale=True)
+    labels = colorbar_labels(fig)
+    exps = [int(m.group(1)) for m in (re.fullmatch(r"\$10\^\{(-?\d+)\}\$", t) for t in labels) if m]
+    assert len(exps) == len(labels) >= 3, labels  # e.g. 10^-3 ... 10^2, not 1.10837x10^1
+    assert exps == list(range(exps[0], exps[0] + len(exps)))
+    lo, hi = fig.axes[1].get_ylim()
+    assert all(lo <= t <= hi for t in fig.axes[1].get_yticks())
+    # less than two decades of loss: plain round numbers
+    fig = plot.plot_loss_surface(lambda a, b: 2 + a * a + b * b, (-1, 1), (-1, 1), resolution=20, log_scale=True)
+    assert colorbar_labels(fig) == ["5", "10", "20"]
+    # a loss spanning 15 decades gets at most 8 ticks
+    assert len(plot._log_ticks(1e-12, 1e3)) <= 8
 
 
 def test_surface_values_from_tensors_and_from_values():
