@@ -360,10 +360,14 @@ def _propagate(
             g = pop(node, None)
             if g is None:
                 continue
-            store(node, g)
             fn = node._fn
             if fn is None:
+                store(node, g)  # a leaf: the class decides how its .grad accumulates (and copies arrays)
                 continue
+            if node.grad is None:
+                node.grad = g  # an intermediate node's first gradient: kept for inspection and drawing
+            else:
+                store(node, g)
             parents = node._parents
             if create_graph:  # the rule runs on the nodes themselves, so it is recorded
                 grads = _call_rule(fn, F, node._ctx, g, node, parents, [p.requires_grad for p in parents])
