@@ -49,6 +49,11 @@ class GradcheckKinkWarning(UserWarning):
     """An input sits within eps of a point where the function is not differentiable; it was not judged."""
 
 
+def _count(n: int, noun: str) -> str:
+    """``'1 element'``, ``'2 elements'``: a count with its noun in the right number."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 class GradcheckError(AssertionError):
     """Raised by ``gradcheck(..., raise_on_fail=True)``; the message is the report."""
 
@@ -120,8 +125,8 @@ class GradcheckReport:
 
     def _head(self) -> list[str]:
         what = "gradcheck" if self.order == 1 else "gradgradcheck (second derivatives)"
-        verdict = (f"PASSED ({self.checked} elements judged)" if self.passed
-                   else f"FAILED ({self.failed} of {self.checked} elements)")
+        verdict = (f"PASSED ({_count(self.checked, 'element')} judged)" if self.passed
+                   else f"FAILED ({self.failed} of {_count(self.checked, 'element')})")
         return [f"{what} {verdict}", f"  mode: {self.mode}; eps={self.eps:g}, atol={self.atol:g}, "
                 f"rtol={self.rtol:g}; rule |analytic - numeric| <= atol + rtol |numeric|"]
 
@@ -383,6 +388,13 @@ def _apply(op: Op, xs: Sequence[Node], ctx: Any) -> Node:
     return Tensor._apply(op, tuple(xs), ctx)
 
 
+def _failure(node: Node, slot: int, index: tuple[int, ...], analytic: float, numeric: float,
+             order: int) -> LocalFailure:
+    """The one way both orders name a failing op: its name, node label and registered formula (Op.describe)."""
+    op = node._fn
+    return LocalFailure(op.name, op.describe(), slot, index, analytic, numeric, order, node.label)
+
+
 def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np.random.Generator,
                        max_elements: int = 64) -> LocalFailure | None:
     """Check one node's op: its rule's vector-Jacobian product against central differences of its forward."""
@@ -438,7 +450,7 @@ def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np
             a = float(analytic[k])
             if not abs(a - numeric) <= atol + rtol * abs(numeric):
                 index = tuple(int(j) for j in np.unravel_index(k, shape)) if shape else ()
-                return LocalFailure(op.name, op.describe(), i, index, a, numeric, 1, node.label)
+                return _failure(node, i, index, a, numeric, order=1)
     return None
 
 
@@ -472,8 +484,8 @@ def _local_second_order(node: Node, eps: float, atol: float, rtol: float,
     if rep.passed:
         return None
     worst = next(r for r in rep.rows if not (r.ok or r.kink))
-    return LocalFailure(op.name, op.describe(), int(worst.input[3:]) if worst.input.startswith("arg") else 0,
-                        worst.index, worst.analytic, worst.numeric, 2, node.label)
+    slot = int(worst.input[3:]) if worst.input.startswith("arg") else 0
+    return _failure(node, slot, worst.index, worst.analytic, worst.numeric, order=2)
 
 
 def _localize(nodes: list[Node], eps: float, atol: float, rtol: float, order: int) -> LocalFailure | None:
@@ -525,11 +537,12 @@ def _check(
     if m == 1:
         mode, seeds, proj = "scalar output", np.ones((1, 1)), None
     elif m <= max_rows:
-        mode, seeds, proj = f"full Jacobian ({m} outputs x {n} inputs)", np.eye(m), None
+        mode, seeds, proj = f"full Jacobian ({_count(m, 'output')} x {_count(n, 'input')})", np.eye(m), None
     else:
         rng = np.random.default_rng(seed)
         proj = rng.standard_normal((projections, m)) / math.sqrt(m)
-        mode, seeds = f"{projections} random projections u^T J of {m} outputs x {n} inputs", proj
+        mode = f"{_count(projections, 'random projection')} u^T J of {_count(m, 'output')} x {_count(n, 'input')}"
+        seeds = proj
     analytic = _analytic(outs, slots, seeds)
     base_sig = _signature(nodes)
     numeric, codes, more = _numeric(f, args, slots, eps, base_sig, proj, sig_roots, len(seeds))
@@ -567,9 +580,11 @@ def _check(
     if kinks:
         where = ", ".join(f"{a}{list(i)}" for a, i in kinks[:5])
         warnings.warn(GradcheckKinkWarning(
-            f"gradcheck: {len(kinks)} input element(s) within eps={eps:g} of a kink (relu/abs at 0, a max tie, a "
-            f"clip bound, a where boundary...): {where}; their derivatives were not judged. Move the input away "
-            "from the kink to check them."), stacklevel=3)
+            f"gradcheck: {_count(len(kinks), 'input element')} within eps={eps:g} of a kink (relu/abs at 0, a max "
+            f"tie, a clip bound, a where boundary...): {where}; "
+            + ("its derivative was" if len(kinks) == 1 else "their derivatives were")
+            + f" not judged. Move the input away from the kink to check {'it' if len(kinks) == 1 else 'them'}."),
+            stacklevel=3)
     if not report.passed and localize:
         report.culprit = _localize(nodes, eps, atol, rtol, 1)
     return report

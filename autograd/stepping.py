@@ -79,12 +79,17 @@ def _brief(x: Any) -> str:
 class _Run:
     """What the steps of one backward pass share: the root, the order, the gradients known so far."""
 
-    __slots__ = ("root", "order", "index", "history", "cursor", "pending")
+    __slots__ = ("root", "order", "index", "first_consumer", "history", "cursor", "pending")
 
     def __init__(self, root: Node) -> None:
         self.root = root
         self.order = graph_order(root)  # the drawing's numbering: names match its n{i} ids
         self.index = {node: i for i, node in enumerate(self.order)}
+        # backward visits the order in reverse, so a node's last contribution comes from its earliest consumer
+        self.first_consumer: dict[Node, int] = {}
+        for i, node in enumerate(self.order):
+            for p in node._parents:
+                self.first_consumer.setdefault(p, i)
         self.history: list[tuple[Node, Any]] = []  # (node, its gradient), in the order backward stored them
         self.cursor = len(self.order)  # everything at index >= cursor has had its turn
         self.pending: dict[Node, Any] = {}
@@ -184,9 +189,19 @@ class RichStep(Step):
             return {}, dict(self.pending)
         return dict(run.history[: self._known]), dict(self.pending)
 
+    def is_final(self, node: Node) -> bool:
+        """True when ``node``'s gradient can grow no more after this step: every node that consumes it has had
+        its turn (backward runs the topological order in reverse, so its earliest consumer comes last)."""
+        run = getattr(self, "_run", None)
+        if run is None:
+            return node is self.node
+        first = run.first_consumer.get(node)
+        return first is None or first >= run.index[self.node]
+
     def draw(self, **kw: Any):
         """The graph with this node and its edges highlighted and the gradients known at this step filled in
-        (``grad 0.5``: final; ``so far 0.5``: a partial sum still growing; ``grad ?``: not reached yet).
+        (``grad 0.5``: final, every consumer has sent its share; ``so far 0.5``: a partial sum still waiting
+        for consumers; ``grad ?``: not reached yet; ``constant``: a node that needs no gradient).
         Keyword arguments go to :func:`autograd.viz.draw`."""
         run = getattr(self, "_run", None)
         root = run.root if run is not None else self.node
@@ -196,7 +211,7 @@ class RichStep(Step):
             if node in done:
                 return format_array(done[node])
             if node in pending:
-                return "so far " + format_array(pending[node])
+                return ("" if self.is_final(node) else "so far ") + format_array(pending[node])
             return "?"
 
         hi = [self.node] + [(self.node, i) for i in range(len(self.node._parents))]

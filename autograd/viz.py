@@ -27,7 +27,8 @@ collapsed              ``… N more nodes`` octagon: the part of a big graph bey
 =====================  ====================================================================================
 
 A Value node shows its label, ``data`` and ``grad``; a Tensor node its label, shape and dtype, and its values
-when it has at most six elements (otherwise mean, std, min and max), for data and grad alike.
+when it has at most six elements (otherwise mean, std, min and max), for data and grad alike. A node that never
+receives a gradient (``requires_grad`` False: a constant, a data tensor) says ``constant`` in place of a grad.
 
 Node ids are positions in :func:`graph_order` (the engine's topological order plus the data leaves it skips;
 ``n0`` ... ``n{N-1}``, the root last; the op that made node ``n7`` is ``n7op``), so the same graph gives
@@ -82,6 +83,11 @@ def _esc_record(s: str) -> str:
     """Escape the characters a Graphviz record label treats as structure."""
     s = s.replace("\\", "\\\\")
     return re.sub(r'([{}|<>"])', r"\\\1", s)
+
+
+def _count(n: int, noun: str) -> str:
+    """``'1 node'``, ``'2 nodes'``: a count with its noun in the right number."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _num(x: float) -> str:
@@ -191,7 +197,10 @@ def _node_label(node: Node, show: Collection[str], grad_text: str | None) -> str
     if "data" in show:
         fields.append("data " + format_array(node.data))
     if "grad" in show:
-        fields.append("grad " + (grad_text if grad_text is not None else _grad_text(node.grad)))
+        if not node.requires_grad:  # a constant or a data tensor: no gradient ever flows to it
+            fields.append("constant")
+        else:
+            fields.append("grad " + (grad_text if grad_text is not None else _grad_text(node.grad)))
     return "{ " + " | ".join(_esc_record(f) for f in fields) + " }"
 
 
@@ -254,8 +263,9 @@ def draw(
     rest become one ``… N more nodes`` node and the picture says so. ``highlight``: nodes, and edges given as
     ``(child, slot)`` pairs (the edge from ``child.parents[slot]`` into ``child``'s op), drawn in orange.
     ``cluster``: group nodes labelled ``module.name`` in one box per module. ``legend``: add the colour key.
-    ``grad_text``: optional ``node -> str`` overriding the grad shown (``None`` keeps ``node.grad``); the
-    stepper uses it to show the gradients known at one step. ``title``: a caption under the picture.
+    ``grad_text``: optional ``node -> str`` overriding the grad shown (``None`` keeps ``node.grad``; it is not
+    asked about nodes that need no gradient, which say ``constant``); the stepper uses it to show the gradients
+    known at one step. ``title``: a caption under the picture.
     """
     if max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be at least 1, got {max_nodes}")
@@ -284,8 +294,9 @@ def draw(
         caption.append(title)
     if hidden:
         caption.append(
-            f"collapsed: showing the {len(kept)} nodes nearest the output of {len(order)}; "
-            f"{hidden} more are drawn as one node (raise max_nodes to see them)"
+            f"collapsed: showing the {_count(len(kept), 'node')} nearest the output of {len(order)}; "
+            f"{hidden} more {'is' if hidden == 1 else 'are'} drawn as one node (raise max_nodes to see "
+            f"{'it' if hidden == 1 else 'them'})"
         )
     if caption:
         dot.attr(label=graphviz.nohtml("\\n".join(c.replace("\\", "\\\\") for c in caption)), labelloc="b")
@@ -308,7 +319,7 @@ def draw(
         attrs = {"shape": "record", "style": style, "fillcolor": COLORS[kind]}
         if node in hi_nodes:
             attrs.update(color=COLORS["highlight"], penwidth="3")
-        gt = grad_text(node) if grad_text is not None else None
+        gt = grad_text(node) if grad_text is not None and node.requires_grad else None
         g.node(f"n{i}", graphviz.nohtml(_node_label(node, show, gt)), **attrs)
 
     for node in plain:
@@ -322,7 +333,7 @@ def draw(
 
     more = "more"
     if hidden:
-        dot.node(more, graphviz.nohtml(f"… {hidden} more nodes"), shape="octagon", style="filled",
+        dot.node(more, graphviz.nohtml("… " + _count(hidden, "more node")), shape="octagon", style="filled",
                  fillcolor=COLORS["collapsed"])
     for node in order:
         if node not in kept or node._fn is None:

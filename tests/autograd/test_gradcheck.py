@@ -253,6 +253,21 @@ def test_gradgradcheck_names_a_rule_that_is_right_once_but_not_differentiable(bu
     assert not report
     assert report.culprit is not None and report.culprit.op == "test_const_square" and report.culprit.order == 2
     assert "differentiated again" in str(report)
+    # both orders name the op the same way: its registered formula, as Op.describe() prints it
+    assert report.culprit.formula == bad.describe() == "test_const_square: d/dx = 2x"
+    assert str(report).splitlines()[-1].endswith("registered formula: test_const_square: d/dx = 2x")
+    first = gradcheck(lambda x: Tensor._apply(buggy_ops["test_bad_square"], (x,)).sum(), x)
+    assert str(first).splitlines()[-1].endswith("registered formula: test_bad_square: d/dx = 2x")
+
+
+def test_gradgradcheck_culprit_message_on_values_carries_the_formula(buggy_ops):
+    from autograd.value import _new
+
+    bad = buggy_ops["test_const_square"]
+    report = gradgradcheck(lambda a: _new(a.data * a.data, (a,), bad) * a, Value(0.8))
+    assert not report and report.culprit.order == 2
+    assert "'test_const_square', input 0" in str(report)
+    assert "registered formula: test_const_square: d/dx = 2x" in str(report)
 
 
 def test_an_operation_done_on_data_is_reported_without_blaming_an_op():
@@ -282,6 +297,30 @@ def test_report_table_and_modes():
         assert col in text
     assert "a " in text and "arg1" in text  # labels name inputs
     assert "<table>" in scalar._repr_html_()
+
+
+def test_counts_in_the_report_are_pluralised(buggy_ops):
+    one = gradcheck(lambda a: a * a, Value(0.5))
+    assert str(one).splitlines()[0] == "gradcheck PASSED (1 element judged)"
+    x = Tensor([0.5], requires_grad=True)
+    assert gradcheck(lambda x: (x * 2, x * 3), x).mode == "full Jacobian (2 outputs x 1 input)"
+    proj = gradcheck(lambda x: x * Tensor(np.ones(3)), x, max_rows=2, projections=1)
+    assert proj.mode == "1 random projection u^T J of 3 outputs x 1 input"
+    bad = buggy_ops["test_bad_square"]
+    failed = gradcheck(lambda a: _value_op(bad, a), Value(0.7))
+    assert str(failed).splitlines()[0] == "gradcheck FAILED (1 of 1 element)"
+    two = gradcheck(lambda a, b: _value_op(bad, a) * b, Value(0.7), Value(1.3))
+    assert str(two).splitlines()[0] == "gradcheck FAILED (1 of 2 elements)"
+    with pytest.warns(GradcheckKinkWarning, match=r"1 input element within eps.*its derivative was not judged"):
+        gradcheck(lambda t: t.relu().sum(), Tensor([0.0, 1.0], requires_grad=True))
+    with pytest.warns(GradcheckKinkWarning, match=r"2 input elements within eps.*their derivatives were not"):
+        gradcheck(lambda t: t.relu().sum(), Tensor([0.0, 0.0], requires_grad=True))
+
+
+def _value_op(op, a):
+    from autograd.value import _new
+
+    return _new(op.forward(ops.FloatMath, None, a.data), (a,), op)
 
 
 def test_only_inputs_that_require_grad_are_checked_and_callers_nodes_are_untouched():

@@ -143,9 +143,54 @@ def test_draw_shows_the_gradients_known_at_that_step() -> None:
     last = steps[2].draw().source
     dz = 1 + (1 - np.tanh(-2.0) ** 2)
     assert f"{{ z | data -2.0000 | grad {dz:.4f} }}" in last
-    assert f"{{ w | data -1.0000 | grad so far {2 * dz:.4f} }}" in last  # leaves get theirs after the last step
+    assert f"{{ w | data -1.0000 | grad {2 * dz:.4f} }}" in last  # its one consumer z has sent: final
     assert last.count("penwidth=3") == 5  # z, its op node, the op's edge to z and its two parent edges
     assert "step 2: z = *(w, x)" in last
+
+
+def test_draw_says_so_far_only_while_consumers_remain_and_shows_constants_as_constants() -> None:
+    x, w = Value(0.5, label="x"), Value(-1.0, label="w")
+    u = x * 3.0  # x has two consumers, u and J; 3.0 is a Constant
+    u.label = "u"
+    v = u.tanh()
+    v.label = "v"
+    m = v * w
+    m.label = "m"
+    J = m + x
+    J.label = "J"
+    steps = list(backward_steps(J))
+    assert [s.node.label for s in steps] == ["J", "m", "v", "u"]
+    pics = [s.draw().source for s in steps]
+    assert "{ m | data" in pics[0] and f"{{ m | data {-np.tanh(1.5):.4f} | grad 1.0000 }}" in pics[0]
+    assert "{ x | data 0.5000 | grad so far 1.0000 }" in pics[0]  # u has yet to send its share
+    assert "{ w | data -1.0000 | grad ? }" in pics[0]
+    assert f"{{ w | data -1.0000 | grad {np.tanh(1.5):.4f} }}" in pics[1]  # m, its only consumer, is done
+    assert "{ x | data 0.5000 | grad so far 1.0000 }" in pics[2]
+    dx = 1 + 3 * -(1 - np.tanh(1.5) ** 2)
+    assert f"{{ x | data 0.5000 | grad {dx:.4f} }}" in pics[3] and "so far" not in pics[3]
+    for pic in pics:  # the 3 of x * 3.0 never gets a gradient: it is drawn as a constant, never "grad ?"
+        assert "{ data 3.0000 | constant }" in pic and "grad 0.0000" not in pic
+    assert x.grad == pytest.approx(dx) and w.grad == pytest.approx(np.tanh(1.5))
+
+
+def test_data_tensors_are_drawn_as_constants_in_steps() -> None:
+    W = Tensor(np.ones((3, 2)), requires_grad=True, label="W")
+    x = Tensor(np.arange(6.0).reshape(2, 3), label="x")
+    L = (x @ W).sum()
+    for step in backward_steps(L):
+        src = step.draw().source
+        assert "{ x (2, 3) float64 | data [[0, 1, 2], [3, 4, 5]] | constant }" in src
+
+
+def test_is_final_follows_the_last_consumer() -> None:
+    a = Value(1.5, label="a")
+    b = a.exp()
+    y = b * a + b  # b has two consumers; a has two (b's exp and the product)
+    s0, s1, s2 = backward_steps(y)
+    assert [s.node.op.name for s in (s0, s1, s2)] == ["add", "mul", "exp"]
+    assert not s0.is_final(b) and s1.is_final(b)
+    assert not s0.is_final(a) and not s1.is_final(a) and s2.is_final(a)
+    assert all(s.is_final(y) for s in (s0, s1, s2))
 
 
 def test_broadcast_summing_is_visible_on_tensor_steps() -> None:

@@ -79,6 +79,38 @@ def test_a_plus_a_draws_two_edges() -> None:
     assert "grad 2.0000" in _node_lines(src)["n0"]
 
 
+def test_nodes_that_need_no_gradient_say_constant_even_with_grad_text() -> None:
+    x = Value(2.0, label="x")
+    y = (x * 3.0).exp()
+    w = Tensor(np.array([0.5, 2.0]), requires_grad=True, label="w")
+    t = (Tensor(np.array([1.0, -1.0]), label="d") * w).sum()
+    y.backward()
+    t.backward()
+    asked = []
+
+    def grad_text(node):
+        asked.append(node)
+        return "seen"
+
+    for root, const in ((y, "{ data 3.0000 | constant }"), (t, "{ d (2,) float64 | data [1, -1] | constant }")):
+        for src in (draw(root).source, draw(root, grad_text=grad_text).source):
+            assert any(const in v for v in _node_lines(src).values())
+            assert "grad 0.0000" not in src and "grad None" not in src
+    assert asked and all(n.requires_grad for n in asked)  # grad_text is never asked about a constant
+    assert "{ x | data 2.0000 | grad seen }" in draw(y, grad_text=grad_text).source
+
+
+def test_collapsed_counts_are_pluralised() -> None:
+    x = Value(0.5, label="x")
+    y = (x.tanh() * 2.0).exp()  # x, tanh, 2.0, *, exp: 5 nodes
+    one = draw(y, max_nodes=4).source
+    assert "… 1 more node" in _node_lines(one)["more"] and "1 more nodes" not in one
+    assert "showing the 4 nodes nearest the output of 5; 1 more is drawn as one node" in one
+    two = draw(y, max_nodes=1).source
+    assert "… 4 more nodes" in _node_lines(two)["more"]
+    assert "showing the 1 node nearest the output of 5; 4 more are drawn as one node" in two
+
+
 def test_highlight_marks_nodes_and_single_slot_edges() -> None:
     a = Value(2.0, label="a")
     y = a * a
