@@ -246,6 +246,20 @@ class Tensor(Node):
     def __float__(self) -> float:
         return float(self.item())
 
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use (t > 0).data.any() "
+                "or .all(), or compare a single element"
+            )
+        return bool(self.data)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "Tensor does not support item assignment: a recorded graph would silently go stale. Build a new "
+            "tensor (autograd.where(mask, new, t), concatenate), or change t.data outside any graph (no_grad)"
+        )
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
 

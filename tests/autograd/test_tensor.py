@@ -130,6 +130,16 @@ def test_a_failed_operation_changes_no_graph() -> None:
     np.testing.assert_array_equal(w.grad, np.full((3, 4), 2.0))
 
 
+def test_truth_values_and_item_assignment() -> None:
+    t = Tensor([1.0, -2.0])
+    with pytest.raises(ValueError, match=r"bool: the truth value of a tensor of shape \(2,\) is ambiguous"):
+        if t > 0:
+            pass
+    assert Tensor([3.0]) and not Tensor(0.0)
+    with pytest.raises(TypeError, match="Tensor does not support item assignment"):
+        t[0] = 5.0
+
+
 def test_value_and_tensor_do_not_mix_silently() -> None:
     with pytest.raises(TypeError, match="cannot combine"):
         Tensor([1.0]) * Value(2.0)
