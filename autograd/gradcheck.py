@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, Op, _call_rule, topological_order, unbroadcast
+from .engine import Node, Op, _call_rule, enable_grad, topological_order, unbroadcast
 from .ops import ArrayMath, DomainError, FloatMath, NodeMath
 from .tensor import Tensor
 from .value import Constant, Value
@@ -207,7 +207,9 @@ def _prepare(inputs: Sequence[Any]) -> tuple[list[Any], list[_Slot], list[str]]:
             leaf = x
         args.append(leaf)
     if not slots:
-        raise ValueError("gradcheck: no input to check; pass Values or Tensors with requires_grad=True")
+        got = ", ".join(type(x).__name__ for x in inputs) or "no inputs"
+        raise ValueError(f"gradcheck: no input to check (got {got}); wrap them: Value(1.0), "
+                         "Tensor(x, requires_grad=True)")
     return args, slots, promoted
 
 
@@ -268,15 +270,20 @@ def _digest(obj: Any) -> bytes:
     return repr(obj).encode()
 
 
-def _signature(nodes: list[Node]) -> list[Any]:
-    """The ops of a graph and the branch each piecewise op took: equal signatures, no kink crossed."""
+def _signature(nodes: list[Node], leaves: dict[int, int]) -> list[Any]:
+    """The graph's wiring (which op reads which node, which checked input each leaf is) and the branch each
+    piecewise op took: equal signatures, no kink crossed. The wiring catches branches taken by Python code,
+    such as ``max(a, b)`` on Values, which swaps the node returned at a tie."""
     sig: list[Any] = []
+    position = {node: i for i, node in enumerate(nodes)}
     for node in nodes:
         fn = node._fn
         if fn is None:
+            sig.append(leaves.get(id(node)))
             continue
+        wiring = tuple(position.get(p, -1) for p in node._parents)
         b = _branch(fn, node._ctx, [p.data for p in node._parents], node.data)
-        sig.append(fn.name if b is None else (fn.name, b.shape, b.tobytes()))
+        sig.append((fn.name, wiring) if b is None else (fn.name, wiring, b.shape, b.tobytes()))
     return sig
 
 
@@ -333,16 +340,18 @@ def _analytic(outs: list[Node], slots: list[_Slot], seeds: np.ndarray) -> np.nda
 
 def _numeric(
     f: Callable, args: list[Any], slots: list[_Slot], eps: float, base_sig: list, proj: np.ndarray | None,
-    sig_roots: Callable[[], list[Node]] | None, width: int,
+    sig_roots: Callable[[], list[Node]] | None, width: int, y0: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Central differences, one input element at a time: columns of J (or of U^T J), and a code per column:
     0 judged, 1 near a kink, 2 f undefined within eps."""
     cols, kinked, notes = [], [], []
 
+    leaves = {id(s.leaf): i for i, s in enumerate(slots)}
+
     def run() -> tuple[np.ndarray, list]:
         outs = _as_outputs(f(*args))
         roots = outs + (sig_roots() if sig_roots else [])
-        return _flat(outs), _signature(_graph(roots))
+        return _flat(outs), _signature(_graph(roots), leaves)
 
     for s in slots:
         leaf = s.leaf
@@ -357,9 +366,11 @@ def _numeric(
                     else:
                         flat[k] = x
                     y, sig = run()
+                    if not np.isfinite(y[np.isfinite(y0)]).all():  # numpy's way of saying DomainError
+                        raise DomainError(f"f(x {'+' if x > x0 else '-'} eps) is not finite")
                     ys.append(y), sigs.append(sig), hs.append(x)
             except DomainError as e:
-                where = list(np.unravel_index(k, s.shape)) if s.shape else []
+                where = [int(j) for j in np.unravel_index(k, s.shape)] if s.shape else []
                 notes.append(f"{s.name}{where}: f is undefined within eps ({e}); not judged")
             finally:
                 if flat is None:
@@ -510,6 +521,11 @@ def _check(
     localize: bool = True, max_rows: int = 64, projections: int = 8, seed: int = 0,
     sig_roots: Callable[[], list[Node]] | None = None, order: int = 1,
 ) -> GradcheckReport:
+    who = "gradcheck" if order == 1 else "gradgradcheck"
+    for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if v is not None and not (v > 0 if name == "eps" else v >= 0):
+            need = "a positive number" if name == "eps" else ">= 0"
+            raise ValueError(f"{who}: {name} must be {need}, got {v!r}")
     args, slots, promoted = _prepare(inputs)
     outs = _as_outputs(f(*args))
     roots = outs + (sig_roots() if sig_roots else [])
@@ -544,8 +560,8 @@ def _check(
         mode = f"{_count(projections, 'random projection')} u^T J of {_count(m, 'output')} x {_count(n, 'input')}"
         seeds = proj
     analytic = _analytic(outs, slots, seeds)
-    base_sig = _signature(nodes)
-    numeric, codes, more = _numeric(f, args, slots, eps, base_sig, proj, sig_roots, len(seeds))
+    base_sig = _signature(nodes, {id(s.leaf): i for i, s in enumerate(slots)})
+    numeric, codes, more = _numeric(f, args, slots, eps, base_sig, proj, sig_roots, len(seeds), y0)
     notes += more
     for node, g in snapshot.items():
         node.grad = g
@@ -619,7 +635,8 @@ def gradcheck(
     Returns a :class:`GradcheckReport` (truthy iff the check passed; print it for the worst elements). With
     ``raise_on_fail=True`` a failure raises :class:`GradcheckError` carrying the report.
     """
-    report = _check(f, inputs, eps, atol, rtol, max_rows=max_rows, projections=projections, seed=seed)
+    with enable_grad(), np.errstate(all="ignore"):  # f is recorded even when called inside no_grad
+        report = _check(f, inputs, eps, atol, rtol, max_rows=max_rows, projections=projections, seed=seed)
     if raise_on_fail and not report:
         raise GradcheckError(str(report))
     return report
@@ -669,13 +686,14 @@ def gradgradcheck(
         state["roots"] = [out]
         return tuple(grads)
 
-    report = _check(first_order, inputs, eps, atol, rtol, localize=False, max_rows=max_rows,
-                    projections=projections, seed=seed, sig_roots=lambda: state["roots"], order=2)
-    if not report.passed:
-        args, _, _ = _prepare(inputs)
-        nodes = _graph(_as_outputs(f(*args), "gradgradcheck"))
-        report.culprit = _localize(nodes, report.eps, report.atol, report.rtol, 2) or _localize(
-            nodes, report.eps, report.atol, report.rtol, 1)
+    with enable_grad(), np.errstate(all="ignore"):  # f is recorded even when called inside no_grad
+        report = _check(first_order, inputs, eps, atol, rtol, localize=False, max_rows=max_rows,
+                        projections=projections, seed=seed, sig_roots=lambda: state["roots"], order=2)
+        if not report.passed:
+            args, _, _ = _prepare(inputs)
+            nodes = _graph(_as_outputs(f(*args), "gradgradcheck"))
+            report.culprit = _localize(nodes, report.eps, report.atol, report.rtol, 2) or _localize(
+                nodes, report.eps, report.atol, report.rtol, 1)
     if raise_on_fail and not report:
         raise GradcheckError(str(report))
     return report

@@ -434,3 +434,52 @@ def test_constant_values_are_passed_through_not_checked():
     report = gradcheck(lambda a, c: a * c + c, Value(0.5), Constant(3.0))
     assert report and report.checked == 1
     assert gradgradcheck(lambda a, c: (a * c).sin(), Value(0.5), Constant(3.0))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Audit: no_grad around the check, bad arguments, domain edges of Tensors, kinks made by Python control flow
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_gradcheck_inside_no_grad_still_records_f():
+    from autograd import no_grad
+
+    with no_grad():  # e.g. called from an evaluation loop: the check must not see a graph-less f and blame it
+        report = gradcheck(lambda x: x * x, Value(2.0))
+        second = gradgradcheck(lambda x: x * x * x, Value(2.0))
+    assert report and report.checked == 1, str(report)
+    assert second and second.rows[0].analytic == pytest.approx(12.0), str(second)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"eps": 0.0}, "eps must be a positive number, got 0.0"),
+    ({"eps": -1e-6}, "eps must be a positive number, got -1e-06"),
+    ({"atol": -1.0}, "atol must be >= 0, got -1.0"),
+    ({"rtol": float("nan")}, "rtol must be >= 0, got nan"),
+])
+def test_bad_tolerances_are_a_clear_error(kw, msg):
+    with pytest.raises(ValueError, match=f"gradcheck: {msg}"):
+        gradcheck(lambda x: x * x, Value(1.0), **kw)
+
+
+def test_plain_numbers_as_inputs_are_named_in_the_error():
+    with pytest.raises(ValueError, match=r"got float, ndarray\); wrap them: Value\(1.0\), Tensor\(x, requires_grad"):
+        gradcheck(lambda x, y: x * y, 1.0, np.ones(2))
+
+
+def test_a_tensor_at_the_edge_of_its_domain_is_not_judged_and_the_op_not_blamed():
+    x = Tensor([0.0, 1.0], requires_grad=True)  # sqrt(0 - eps) is NaN: no central difference exists there
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning leaks out of the check either
+        report = gradcheck(lambda x: x.sqrt().sum(), x)
+    assert report, str(report)
+    assert report.checked == 1 and report.culprit is None
+    assert any(n.startswith("arg0[0]: f is undefined within eps") for n in report.notes), report.notes
+
+
+def test_a_kink_made_by_python_control_flow_warns_instead_of_failing():
+    # Python's max on Values compares .data: at a tie, a nudge changes which input is returned
+    with pytest.warns(GradcheckKinkWarning, match="2 input elements within eps"):
+        report = gradcheck(lambda a, b: max(a, b) * 2.0, Value(1.0), Value(1.0))
+    assert report, str(report)
+    assert gradcheck(lambda a, b: max(a, b) * 2.0, Value(1.5), Value(1.0)).checked == 2
