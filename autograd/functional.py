@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, topological_order
+from .engine import Node, enable_grad, topological_order
 from .tensor import Tensor
 from .value import Constant, Value
 
@@ -56,6 +56,13 @@ def _constant(x: Any) -> Any:
     if isinstance(x, np.ndarray) and x.dtype.kind == "f":
         return Tensor(x)
     return x
+
+
+def _check_argnums(argnums: Any, who: str) -> None:
+    ok = isinstance(argnums, int) or (isinstance(argnums, tuple) and all(isinstance(a, int) for a in argnums))
+    if not ok:
+        raise TypeError(f"{who}: argnums must be an int or a tuple of ints, got {argnums!r} "
+                        "(the positions of the arguments to differentiate, e.g. 0 or (0, 1))")
 
 
 def _argnums(argnums: int | tuple[int, ...], nargs: int, who: str) -> tuple[int, ...]:
@@ -120,8 +127,11 @@ def _unwrap(x: Any, nested: bool) -> Any:
 
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., tuple[Any, Any]]:
     """A function returning ``(f(*args), gradient)``; the gradient is d f / d args[argnums] (a tuple of
-    gradients when ``argnums`` is a tuple). ``f`` must return a scalar Value or a one-element Tensor."""
+    gradients when ``argnums`` is a tuple). ``f`` must return a scalar Value or a one-element Tensor.
+    ``f`` is recorded even when called inside ``no_grad`` (as ``torch.func.grad`` does)."""
+    _check_argnums(argnums, "grad")
 
+    @enable_grad()
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums = _argnums(argnums, len(args), "grad")
         args = list(args)
@@ -188,6 +198,7 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     if not isinstance(argnums, int):
         raise TypeError("hessian: argnums must be one int (the Hessian of one argument at a time)")
 
+    @enable_grad()
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         (i,) = _argnums(argnums, len(args), "hessian")
         args = list(args)
@@ -200,12 +211,15 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     return wrapped
 
 
+@enable_grad()
 def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """The Hessian-vector product H(x) v of a scalar function, without forming H: the gradient of
     ``grad(f)(x) . v`` with respect to x (two backward passes)."""
     leaf, nested = _wrap(x, 0, "hvp")
     g = grad(f)(leaf)
     if isinstance(leaf, Value):
+        if not isinstance(v, Value) and np.ndim(v) != 0:
+            raise ValueError(f"hvp: x is a scalar, so v must be one number; got shape {np.shape(v)}")
         vv = v if isinstance(v, Value) else float(v)
         dot = g * vv if isinstance(g, Value) else None
     else:

@@ -163,3 +163,24 @@ def test_a_constant_value_argument_gets_its_own_leaf():
     g = grad(cube)(Constant(2.0))
     assert isinstance(g, Value) and g.data == pytest.approx(12.0)
     assert grad(lambda x, c: x * c, 0)(2.0, 3.0) == 3.0  # 3.0 is a constant, not differentiated
+
+
+def test_grad_inside_no_grad_still_differentiates():
+    from autograd import no_grad
+
+    with no_grad():  # as torch.func.grad: an outer no_grad does not switch the function's own recording off
+        assert grad(cube)(2.0) == pytest.approx(12.0)
+        assert grad(grad(cube))(2.0) == pytest.approx(12.0)
+        np.testing.assert_allclose(hessian(lambda w: (w * w * w).sum())(np.array([1.0, 2.0])), np.diag([6.0, 12.0]))
+        assert hvp(cube, 2.0, 1.0) == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize("argnums", ["x", 1.0, (0, "y"), None])
+def test_argnums_of_the_wrong_type_is_a_clear_error(argnums):
+    with pytest.raises(TypeError, match=r"grad: argnums must be an int or a tuple of ints, got"):
+        grad(lambda x, y: x * y, argnums)(2.0, 3.0)
+
+
+def test_hvp_of_a_scalar_with_an_array_v_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"hvp: x is a scalar, so v must be one number; got shape \(2,\)"):
+        hvp(cube, 2.0, np.array([1.0, 2.0]))
