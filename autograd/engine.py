@@ -388,19 +388,24 @@ def _propagate(
                     grads = _call_rule(fn, F, node._ctx, g, node.data, [p.data for p in parents], None)
             if anomaly is not None:
                 anomaly.backward(node, g, grads)
-            for parent, pg in zip(parents, grads):
-                if pg is None or not parent.requires_grad:
-                    continue
-                if broadcasts:  # the one place where broadcasting is undone and dtypes are kept
-                    pdata = parent.data
+            if broadcasts:
+                for parent, pg in zip(parents, grads):
+                    if pg is None or not parent.requires_grad:
+                        continue
+                    pdata = parent.data  # the one place where broadcasting is undone and dtypes are kept
                     if pg.shape != pdata.shape:
                         pg = unbroadcast(pg, pdata.shape)
                     if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
                         pg = pg.astype(pdata.dtype)
                     elif pg is g and parent._fn is None and not create_graph:
                         pg = pg.copy()  # a leaf's .grad must not be the very array another node holds
-                prev = get(parent)
-                buffer[parent] = pg if prev is None else prev + pg
+                    prev = get(parent)
+                    buffer[parent] = pg if prev is None else prev + pg
+            else:  # scalars: nothing to unbroadcast, the tightest loop over the edges
+                for parent, pg in zip(parents, grads):
+                    if pg is not None and parent.requires_grad:
+                        prev = get(parent)
+                        buffer[parent] = pg if prev is None else prev + pg
             if stepping:
                 totals = tuple(get(p) if p.requires_grad else None for p in parents)
                 yield (step_class or Step)(index, node, g, tuple(grads), totals, dict(buffer), F)

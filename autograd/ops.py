@@ -20,6 +20,7 @@ infinite (log, div, sqrt, pow) give *zero* where the upstream gradient is exactl
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -396,15 +397,15 @@ COS = register(Op(
 
 def _weighted_sum_forward(F, ctx, *v):
     n, bias = ctx
-    total = v[2 * n] if bias else 0.0
-    for w, x in zip(v[:n], v[n:2 * n]):
-        total = total + w * x
-    return total
+    return sum(map(operator.mul, v[:n], v[n:2 * n]), v[2 * n] if bias else 0.0)  # b + w_1 x_1 + ... + w_n x_n
 
 
 def _weighted_sum_backward(F, ctx, g, out, *v):
     n, bias = ctx
-    return tuple(g * x for x in v[n:2 * n]) + tuple(g * w for w in v[:n]) + ((g,) if bias else ())
+    grads = [g * x for x in v[n:2 * n]] + [g * w for w in v[:n]]  # dz/dw_i = x_i, dz/dx_i = w_i
+    if bias:
+        grads.append(g)  # dz/db = 1
+    return grads
 
 
 WEIGHTED_SUM = register(Op(  # inputs: w_1..w_n, x_1..x_n[, b]; ctx: (n, has_bias). One node for a neuron's sum.
