@@ -18,14 +18,16 @@ What is reported:
 * metrics are computed on each training batch's predictions (dropout on) and averaged the same way; ``val_*``
   on the validation set after the epoch.
 * targets: a target with as many numbers as the prediction but another shape (``y`` of shape (n,) and a model
-  output of shape (n, 1)) is reshaped to the prediction's shape; integer class labels for ``cross_entropy`` are
-  left alone.
+  output of shape (n, 1)) is reshaped to the prediction's shape. ``cross_entropy`` takes integer labels of shape
+  (n,) or (n, 1), or one-hot / probability targets of shape (n, C); a model with one output column is an error
+  there (softmax of one column is 1, so the loss would be 0: use ``'bce_with_logits'``).
 
 Metric ``"accuracy"``: multi-class predictions (more than one column) use argmax (the same for probabilities and
 logits), with integer or one-hot targets. A single column is binary: the positive class is prediction > 0.5 for
 probabilities and > 0 for logits. :func:`fit` picks logits when the loss takes logits (``"bce_with_logits"``,
 ``"hinge"``, ``BCEWithLogitsLoss``, ``HingeLoss``) and probabilities otherwise; say it yourself with
-``Accuracy(from_logits=True)``. ``"mae"`` and ``"mse"`` are the mean absolute and squared errors.
+``Accuracy(from_logits=True)`` (a warning says so when "probabilities" leave [0, 1]). ``"mae"`` and ``"mse"``
+are the mean absolute and squared errors.
 
 Callbacks (:class:`Callback`) are told ``on_train_begin``, ``on_epoch_begin``, ``on_batch_begin``,
 ``on_batch_end``, ``on_epoch_end`` (with the epoch's logs) and ``on_train_end``; any of them stops training after
@@ -35,6 +37,7 @@ the current epoch with ``self.trainer.stop_training = True`` (or Keras's ``self.
 
 from __future__ import annotations
 
+import difflib
 import math
 import sys
 import warnings
@@ -48,7 +51,7 @@ from autograd import Tensor, no_grad
 
 from . import functional as F
 from . import optim as _optim
-from .data import DataLoader, as_arrays
+from .data import DataLoader, _check_batch_size, as_arrays
 
 __all__ = [
     "fit", "evaluate", "predict", "Callback", "History", "EarlyStopping", "LambdaCallback", "Trainer",
@@ -65,6 +68,7 @@ LOSSES: dict[str, Callable[..., Any]] = {
 }
 _LOGIT_LOSSES = {"bce_with_logits", "hinge", "BCEWithLogitsLoss", "HingeLoss",
                  "binary_cross_entropy_with_logits", "hinge_loss"}
+_CROSS_ENTROPY = {"cross_entropy", "CrossEntropyLoss"}
 
 #: optimizer names accepted by :func:`fit` (each with its PyTorch default learning rate)
 OPTIMIZERS = {"sgd": _optim.SGD, "adam": _optim.Adam, "adamw": _optim.AdamW, "adagrad": _optim.Adagrad,
@@ -82,9 +86,12 @@ def get_loss(loss: str | Callable[..., Any]) -> Callable[..., Any]:
     return loss
 
 
+def _loss_name(loss: Any) -> str:
+    return loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
+
+
 def _loss_takes_logits(loss: Any) -> bool:
-    name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
-    return name in _LOGIT_LOSSES
+    return _loss_name(loss) in _LOGIT_LOSSES
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -93,7 +100,7 @@ def _loss_takes_logits(loss: Any) -> bool:
 
 
 class Accuracy:
-    """The fraction of samples classified right (direction ``'max'``).
+    """The fraction of samples classified right (direction ``'max'``); ``name`` is its key in the logs.
 
     More than one column: argmax of the prediction against integer labels or the argmax of one-hot targets. One
     column (or a 1-d prediction): positive where prediction > 0.5 (probabilities) or > 0 (``from_logits=True``);
@@ -103,8 +110,10 @@ class Accuracy:
     name = "accuracy"
     direction = "max"
 
-    def __init__(self, from_logits: bool = False) -> None:
+    def __init__(self, from_logits: bool = False, name: str = "accuracy") -> None:
         self.from_logits = bool(from_logits)
+        self.name = name
+        self._warned = False
 
     def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
         pred, target = np.asarray(pred), np.asarray(target)
@@ -112,6 +121,14 @@ class Accuracy:
             guess = pred.argmax(axis=-1)
             truth = target.argmax(axis=-1) if target.shape == pred.shape else target.reshape(guess.shape)
             return float(np.mean(guess == truth))
+        if not self.from_logits and not self._warned and pred.size and (pred.min() < 0 or pred.max() > 1):
+            self._warned = True
+            warnings.warn(
+                f"accuracy: predictions outside [0, 1] (from {pred.min():.3g} to {pred.max():.3g}) are not "
+                "probabilities, yet they are cut at 0.5; if the model outputs logits, use "
+                "metrics=[Accuracy(from_logits=True)] (fit does this for 'bce_with_logits' and 'hinge')",
+                RuntimeWarning, stacklevel=2,
+            )
         guess = pred.reshape(-1) > (0.0 if self.from_logits else 0.5)
         t = target.reshape(-1)
         if t.shape != guess.shape:
@@ -120,7 +137,8 @@ class Accuracy:
         return float(np.mean(guess == truth))
 
     def __repr__(self) -> str:
-        return f"Accuracy(from_logits={self.from_logits})"
+        return f"Accuracy(from_logits={self.from_logits})" if self.name == "accuracy" else (
+            f"Accuracy(from_logits={self.from_logits}, name={self.name!r})")
 
 
 def _flat_pair(pred: np.ndarray, target: np.ndarray, who: str) -> tuple[np.ndarray, np.ndarray]:
@@ -151,10 +169,11 @@ METRICS: dict[str, Callable[..., float]] = {"accuracy": Accuracy(), "mae": mae, 
 def get_metric(metric: str | Callable[..., float], loss: Any = None) -> tuple[str, Callable[..., float]]:
     """``(name, fn)`` for a metric name or a callable ``fn(prediction_array, target_array) -> float``.
 
-    ``"accuracy"`` reads logits when ``loss`` takes logits (see the module docstring)."""
+    ``"accuracy"`` (or Keras's ``"acc"``, logged as ``acc``) reads logits when ``loss`` takes logits (see the
+    module docstring)."""
     if isinstance(metric, str):
-        if metric == "accuracy":
-            return "accuracy", Accuracy(from_logits=_loss_takes_logits(loss))
+        if metric in ("accuracy", "acc"):
+            return metric, Accuracy(from_logits=_loss_takes_logits(loss), name=metric)
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(map(repr, METRICS))} or a callable")
         return metric, METRICS[metric]
@@ -164,14 +183,38 @@ def get_metric(metric: str | Callable[..., float], loss: Any = None) -> tuple[st
     return str(name), metric
 
 
+def _metrics(metrics: Any, loss: Any) -> list[tuple[str, Callable[..., float]]]:
+    """A metric or a list of them (a single name is one metric, not its letters)."""
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = [metrics]
+    return [get_metric(m, loss) for m in metrics or ()]
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Running a model on data
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _align(pred: Any, yb: Tensor) -> Tensor:
-    """The target in the prediction's shape (and float dtype) when they hold as many numbers; else unchanged."""
+def _align(pred: Any, yb: Tensor, cross_entropy: bool = False) -> Tensor:
+    """The target in the prediction's shape (and float dtype) when they hold as many numbers; else unchanged.
+
+    For cross-entropy (one column per class) labels of shape (n, 1) become (n,) and one-hot integers become
+    floats; nothing else changes (its targets are labels or per-class probabilities). One output column is a
+    mistake there (its softmax is 1, the loss 0), named here.
+    """
     pshape = pred.shape if isinstance(pred, Tensor) else np.shape(getattr(pred, "data", pred))
+    if cross_entropy:
+        if len(pshape) >= 2 and pshape[1] == 1:
+            raise ValueError(
+                f"cross_entropy needs one output column per class, but the model's output has shape {pshape}: "
+                "with one column softmax is 1 and the loss 0. For two classes use loss='bce_with_logits' on one "
+                "column, or give the last layer one output per class"
+            )
+        if len(pshape) >= 2 and yb.shape == (*pshape[:1], 1, *pshape[2:]):
+            yb = Tensor(yb.data.reshape(yb.shape[:1] + yb.shape[2:]))
+        elif yb.shape == pshape and isinstance(pred, Tensor) and yb.dtype != pred.dtype:
+            yb = Tensor(yb.data.astype(pred.dtype))  # one-hot targets stored as integers are probabilities
+        return yb
     if yb.shape != pshape and yb.size == int(np.prod(pshape)):
         yb = Tensor(yb.data.reshape(pshape))
     if yb.shape == pshape and isinstance(pred, Tensor) and pred.dtype.kind == "f" and yb.dtype != pred.dtype:
@@ -222,7 +265,9 @@ def evaluate(
     which for a mean-reduced loss is the mean over all samples. The model's mode is restored afterwards.
     """
     X, y = as_arrays(X, y, "evaluate")
-    return _evaluate(model, X, y, get_loss(loss), [get_metric(m, loss) for m in metrics], batch_size)
+    if len(X) == 0:
+        raise ValueError(f"evaluate: no samples (X has shape {X.shape})")
+    return _evaluate(model, X, y, get_loss(loss), _metrics(metrics, loss), batch_size)
 
 
 def _evaluate(
@@ -231,12 +276,13 @@ def _evaluate(
 ) -> dict[str, float]:
     was = getattr(model, "training", None)
     _set_mode(model, False)
+    ce = _loss_name(loss_fn) in _CROSS_ENTROPY
     totals = {"loss": 0.0, **{name: 0.0 for name, _ in named}}
     try:
         with no_grad():
             for xb, yb in DataLoader(X, y, batch_size=batch_size or max(len(X), 1), shuffle=False):
                 pred = model(xb)
-                yb = _align(pred, yb)
+                yb = _align(pred, yb, ce)
                 w = len(xb) / len(X)
                 totals["loss"] += w * _scalar(loss_fn(pred, yb))
                 for name, fn in named:
@@ -353,7 +399,7 @@ class History(Callback):
         rows = [[str(e + 1), *(f"{self.history[k][i]:.4f}" for k in keys), self._marks(e)]
                 for i, e in enumerate(self.epoch)]
         widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
-        lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+        lines = ["  ".join([*(c.rjust(w) for c, w in zip(r[:-1], widths)), r[-1]]).rstrip() for r in [header, *rows]]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -424,7 +470,7 @@ class EarlyStopping(Callback):
         if name == "loss":
             return "min"
         metrics = dict((self.trainer.params if self.trainer else {}).get("metric_fns", {}))
-        fn = metrics.get(name, METRICS.get(name))
+        fn = metrics.get(name, METRICS.get("accuracy" if name == "acc" else name))
         direction = getattr(fn, "direction", None)
         if direction not in ("min", "max"):
             raise ValueError(
@@ -443,16 +489,20 @@ class EarlyStopping(Callback):
     def _weights(self) -> dict[str, np.ndarray]:
         return {k: np.array(v, copy=True) for k, v in self.model.state_dict().items()}
 
+    def _missing(self, logs: dict[str, Any]) -> str:
+        text = (f"EarlyStopping: monitor={self.monitor!r} is not in the epoch's logs (available: "
+                f"{', '.join(logs) or 'none'}); this epoch is ignored")
+        if self.monitor.startswith("val_") and not any(k.startswith("val_") for k in logs):
+            return text + "; there is no validation data: pass validation_split or validation_data to fit"
+        close = difflib.get_close_matches(self.monitor, list(logs), n=1)
+        return text + (f"; did you mean {close[0]!r}?" if close else "")
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.direction = self._resolve_direction()
         current = (logs or {}).get(self.monitor)
         if current is None:
-            warnings.warn(
-                f"EarlyStopping: monitor={self.monitor!r} is not in the epoch's logs (available: "
-                f"{', '.join(logs or {}) or 'none'}); this epoch is ignored. Did you forget validation data?",
-                RuntimeWarning, stacklevel=2,
-            )
+            warnings.warn(self._missing(dict(logs or {})), RuntimeWarning, stacklevel=2)
             return
+        self.direction = self._resolve_direction()
         if epoch < self.start_from_epoch:
             return
         current = float(current)
@@ -496,18 +546,32 @@ def _fmt(logs: dict[str, Any]) -> str:
     return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
 
 
+def _dynamic_display() -> bool:
+    """True where a bar can redraw itself: in Jupyter (tqdm.auto draws a widget) or when stderr is a terminal.
+
+    Elsewhere (a log file, CI, a pipe) every redraw would be kept as text full of carriage returns, so verbose=1
+    prints one line per epoch instead, as Keras does."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return False
+    if any(c.__module__ == "tqdm.notebook" for c in tqdm.__mro__):
+        return True
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
 class _Progress:
     """verbose 0: silent; 1: a tqdm bar over epochs (a widget in Jupyter, text in a terminal), plus a bar over the
-    batches of long epochs; 2: one printed line per epoch. Without tqdm, verbose 1 prints lines too."""
+    batches of long epochs; 2: one printed line per epoch. Without tqdm, or outside a terminal and Jupyter,
+    verbose 1 prints lines too."""
 
     def __init__(self, verbose: int, epochs: int, n_batches: int) -> None:
         self.verbose, self.epochs, self.n_batches = verbose, epochs, n_batches
         self.tqdm = None
-        if verbose == 1:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                tqdm = None
+        if verbose == 1 and _dynamic_display():
+            from tqdm.auto import tqdm
+
             self.tqdm = tqdm
         self.epoch_bar = self.batch_bar = None
         if self.tqdm is not None:
@@ -519,17 +583,18 @@ class _Progress:
                                        file=sys.stderr)
 
     def batch_end(self, logs: dict[str, Any]) -> None:
-        if self.batch_bar is not None:
-            self.batch_bar.update(1)
+        if self.batch_bar is not None:  # the numbers first, so a redraw never shows the previous batch's
             self.batch_bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+            self.batch_bar.update(1)
 
     def epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         if self.batch_bar is not None:
             self.batch_bar.close()
             self.batch_bar = None
         if self.epoch_bar is not None:
+            self.epoch_bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
             self.epoch_bar.update(1)
-            self.epoch_bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
+            self.epoch_bar.refresh()
         elif self.verbose >= 1:
             print(f"Epoch {epoch + 1}/{self.epochs} - {_fmt(logs)}")
 
@@ -557,6 +622,21 @@ def _make_optimizer(optimizer: Any, model: Any) -> Any:
             f"got {type(optimizer).__name__}"
         )
     return optimizer
+
+
+def _callbacks(callbacks: Any) -> list[Callback]:
+    """None, one callback or several; a class given instead of an instance is named."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    out = list(callbacks)
+    for i, cb in enumerate(out):
+        if isinstance(cb, type) and issubclass(cb, Callback):
+            raise TypeError(f"fit: callbacks[{i}] is the class {cb.__name__}; pass an instance: {cb.__name__}(...)")
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks[{i}] is a {type(cb).__name__}, not a Callback")
+    return out
 
 
 def _split(X: np.ndarray, y: np.ndarray, validation_split: float, validation_data: Any) -> tuple[Any, ...]:
@@ -593,8 +673,8 @@ def fit(
     validation_data: tuple[Any, Any] | None = None,
     shuffle: bool = True,
     seed: int | np.random.Generator | None = None,
-    metrics: Sequence[str | Callable[..., float]] = (),
-    callbacks: Iterable[Callback] = (),
+    metrics: Sequence[str | Callable[..., float]] | str = (),
+    callbacks: Iterable[Callback] | Callback | None = (),
     verbose: int = 1,
 ) -> History:
     """Train ``model`` on ``(X, y)`` for ``epochs`` epochs of mini-batches; return the :class:`History`.
@@ -605,7 +685,8 @@ def fit(
     n - floor(n (1 - v)) samples, taken before any shuffling (as Keras); ``validation_data=(X_val, y_val)`` gives
     them instead. ``shuffle`` reorders the training samples every epoch from one Generator made from ``seed``.
     ``metrics``: names (``'accuracy'``, ``'mae'``, ``'mse'``) or callables ``fn(pred_array, target_array)``.
-    ``verbose``: 0 silent, 1 progress bars, 2 one line per epoch.
+    ``verbose``: 0 silent, 1 progress bars (in a terminal or Jupyter; elsewhere one line per epoch, as Keras),
+    2 one line per epoch. ``callbacks`` may be None, one callback or a list.
 
     The model is in train mode for the training batches and in eval mode for validation; its mode is restored at
     the end. A NaN or infinite loss raises ``FloatingPointError`` naming the epoch and the batch.
@@ -617,8 +698,12 @@ def fit(
         raise ValueError(f"fit: verbose must be 0 (silent), 1 (progress bars) or 2 (a line per epoch), got {verbose!r}")
     loss_fn = get_loss(loss)
     opt = _make_optimizer(optimizer, model)
-    named = [get_metric(m, loss) for m in metrics]
+    named = _metrics(metrics, loss)
+    callbacks = _callbacks(callbacks)
+    batch_size = _check_batch_size(batch_size, "fit")
     Xt, yt, Xv, yv = _split(X, y, validation_split, validation_data)
+    if len(Xt) == 0:
+        raise ValueError(f"fit: no training samples (X has shape {X.shape})")
     loader = DataLoader(Xt, yt, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
     history = History()
@@ -676,12 +761,13 @@ def _train_epoch(
     """One pass over the loader in train mode; the batch-size-weighted means of the loss and the metrics."""
     _set_mode(model, True)
     n = loader.n_samples
+    ce = _loss_name(loss_fn) in _CROSS_ENTROPY
     totals = {"loss": 0.0, **{name: 0.0 for name, _ in named}}
     for b, (xb, yb) in enumerate(loader):
         for cb in cbs:
             cb.on_batch_begin(b, {"size": len(xb)})
         pred = model(xb)
-        yb = _align(pred, yb)
+        yb = _align(pred, yb, ce)
         loss = loss_fn(pred, yb)
         value = _scalar(loss)
         if not math.isfinite(value):

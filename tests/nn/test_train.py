@@ -348,8 +348,9 @@ def test_verbose_zero_is_silent(capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_verbose_one_shows_a_tqdm_bar_with_loss_and_metrics(capsys):
+def test_verbose_one_shows_a_tqdm_bar_with_loss_and_metrics(capsys, monkeypatch):
     pytest.importorskip("tqdm")
+    monkeypatch.setattr(nn.train, "_dynamic_display", lambda: True)  # as in a terminal or Jupyter
     _small_fit(1)
     out, err = capsys.readouterr()
     assert out == ""
@@ -357,8 +358,9 @@ def test_verbose_one_shows_a_tqdm_bar_with_loss_and_metrics(capsys):
     assert "epoch 1" not in err  # 2 batches per epoch: no batch bar
 
 
-def test_long_epochs_get_a_batch_bar(capsys):
+def test_long_epochs_get_a_batch_bar(capsys, monkeypatch):
     pytest.importorskip("tqdm")
+    monkeypatch.setattr(nn.train, "_dynamic_display", lambda: True)
     _small_fit(1, n=60, batch_size=1)
     err = capsys.readouterr().err
     assert "epoch 1:" in err and "epoch 2:" in err and "batch" in err
@@ -373,6 +375,7 @@ def test_verbose_two_prints_a_line_per_epoch(capsys):
 
 def test_without_tqdm_verbose_one_prints_lines(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # makes `from tqdm.auto import tqdm` fail
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     _small_fit(1)
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == "Epoch 1/2 - loss: 0.0000 - mae: 0.0000" and err == ""
