@@ -75,7 +75,7 @@ def as_arrays(X: Any, y: Any, who: str = "data") -> tuple[np.ndarray, np.ndarray
     (float32/float64 kept, anything else float64), y keeps its dtype."""
     X = _array(X, "X", who)
     y = _array(y, "y", who)
-    if X.dtype.kind != "f":
+    if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     if len(X) != len(y):
         raise ValueError(
@@ -83,6 +83,13 @@ def as_arrays(X: Any, y: Any, who: str = "data") -> tuple[np.ndarray, np.ndarray
             "they must have the same length along the first axis"
         )
     return X, y
+
+
+def _check_shuffle(shuffle: Any, who: str) -> bool:
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"{who}: shuffle must be True or False, got {shuffle!r} (Keras's shuffle='batch' is not "
+                        "supported)")
+    return bool(shuffle)
 
 
 def _check_batch_size(batch_size: Any, who: str) -> int:
@@ -107,6 +114,7 @@ def batches(
     """
     X, y = as_arrays(X, y, "batches")
     batch_size = _check_batch_size(batch_size, "batches")
+    shuffle = _check_shuffle(shuffle, "batches")
     order = _generator(seed).permutation(len(X)) if shuffle else np.arange(len(X))
     for idx in _batch_indices(len(X), batch_size, order, drop_last):
         yield Tensor(X[idx]), Tensor(y[idx])
@@ -126,7 +134,7 @@ class DataLoader:
     ) -> None:
         self.X, self.y = as_arrays(X, y, "DataLoader")
         self.batch_size = _check_batch_size(batch_size, "DataLoader")
-        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
+        self.shuffle, self.drop_last = _check_shuffle(shuffle, "DataLoader"), bool(drop_last)
         self.rng = _generator(seed)
 
     def __len__(self) -> int:
@@ -189,7 +197,8 @@ def _check_n(n_samples: int, who: str, minimum: int = 2) -> int:
 
 
 def _check_noise(noise: float, who: str) -> float:
-    if not (noise >= 0 and math.isfinite(noise)):
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) or not (
+            noise >= 0 and math.isfinite(noise)):
         raise ValueError(f"{who}: noise is a standard deviation and must be a finite number >= 0, got {noise!r}")
     return float(noise)
 
@@ -226,7 +235,7 @@ def make_pass_fail(
     if noise == 0:
         y = z > 0
     else:
-        y = rng.random(n) < 1.0 / (1.0 + np.exp(-z / noise))
+        y = rng.random(n) < 0.5 * (1.0 + np.tanh(z / (2.0 * noise)))  # sigmoid(z / noise), no overflow
     return X, y.astype(np.int64)
 
 

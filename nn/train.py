@@ -51,7 +51,7 @@ from autograd import Tensor, no_grad
 
 from . import functional as F
 from . import optim as _optim
-from .data import DataLoader, _check_batch_size, as_arrays
+from .data import DataLoader, _check_batch_size, _check_shuffle, as_arrays
 
 __all__ = [
     "fit", "evaluate", "predict", "Callback", "History", "EarlyStopping", "LambdaCallback", "Trainer",
@@ -701,6 +701,7 @@ def fit(
     named = _metrics(metrics, loss)
     callbacks = _callbacks(callbacks)
     batch_size = _check_batch_size(batch_size, "fit")
+    shuffle = _check_shuffle(shuffle, "fit")
     Xt, yt, Xv, yv = _split(X, y, validation_split, validation_data)
     if len(Xt) == 0:
         raise ValueError(f"fit: no training samples (X has shape {X.shape})")

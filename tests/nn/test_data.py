@@ -239,3 +239,37 @@ def test_load_digits_without_scikit_learn_names_the_extra(monkeypatch):
         monkeypatch.delitem(sys.modules, mod)
     with pytest.raises(ImportError, match=r"pip install 'chainrule\[digits\]'"):
         data.load_digits()
+
+
+def test_only_float32_and_float64_inputs_keep_their_dtype():
+    for dtype, kept in [(np.float16, np.float64), (np.uint8, np.float64), (np.float32, np.float32)]:
+        xb, _ = next(iter(DataLoader(np.zeros((3, 2), dtype), np.zeros(3), batch_size=2)))
+        assert xb.dtype == kept, dtype
+
+
+@pytest.mark.parametrize("who", ["DataLoader", "batches", "fit"])
+def test_shuffle_must_be_a_bool(who):
+    X, y = ten()
+    with pytest.raises(TypeError, match=rf"{who}: shuffle must be True or False, got 'batch'"):
+        if who == "DataLoader":
+            DataLoader(X, y, shuffle="batch")
+        elif who == "batches":
+            list(batches(X, y, 2, shuffle="batch"))
+        else:
+            nn.fit(nn.Dense(2, 1), X, y, loss="mse", optimizer="sgd", epochs=1, shuffle="batch", verbose=0)
+
+
+def test_noise_must_be_a_number():
+    for bad in ["0.1", None, True]:
+        with pytest.raises(ValueError, match=r"make_moons: noise is a standard deviation and must be a finite number"):
+            data.make_moons(10, noise=bad)
+
+
+def test_pass_fail_with_a_tiny_noise_draws_the_line_without_overflow():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X, y = data.make_pass_fail(200, noise=1e-6, seed=0)
+    w0, w1, w2 = data.PASS_FAIL_WEIGHTS
+    np.testing.assert_array_equal(y, (w0 + w1 * X[:, 0] + w2 * X[:, 1] > 0).astype(int))
