@@ -87,6 +87,11 @@ def _finite(x: Any) -> bool:
     return a.dtype.kind not in "fc" or bool(np.isfinite(a).all())
 
 
+def _has_nan(x: Any) -> bool:
+    a = np.asarray(x.data if isinstance(x, Node) else x)
+    return a.dtype.kind in "fc" and bool(np.isnan(a).any())
+
+
 def _what(x: Any) -> str:
     if isinstance(x, Node):
         x = x.data
@@ -97,16 +102,19 @@ def _what(x: Any) -> str:
     return " and ".join(kinds) + (f" ({count} of {a.size} elements)" if a.size > 1 else "")
 
 
-def _user_site() -> str:
-    """The first stack frame outside the autograd package: the user's line that made the node."""
-    frame = sys._getframe(1)
+def _user_site() -> tuple[str, Node | None]:
+    """The first stack frame outside the autograd package (the user's line that made the node), and the node
+    whose derivative is being recorded when the node is made inside ``backward(create_graph=True)``."""
+    frame, recording = sys._getframe(1), None
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE:
+        if frame.f_code is engine._propagate.__code__ and recording is None:
+            recording = frame.f_locals.get("node")
         frame = frame.f_back
     if frame is None:  # pragma: no cover - always called from user code
-        return "an unknown place"
+        return "an unknown place", recording
     fname, line = frame.f_code.co_filename, frame.f_lineno
     src = linecache.getline(fname, line).strip()
-    return f"{fname}:{line} in {frame.f_code.co_name}" + (f"\n      {src}" if src else "")
+    return f"{fname}:{line} in {frame.f_code.co_name}" + (f"\n      {src}" if src else ""), recording
 
 
 class _Detector:
@@ -114,22 +122,58 @@ class _Detector:
 
     def __init__(self) -> None:
         self.sites: dict[int, tuple[Node, str]] = {}  # id(node) -> (node, where it was made); cleared on exit
+        self._sweep_at = 4096
+        probe = (object(),)
+        self._alone = sys.getrefcount(probe[0])  # the count of an object only a tuple of the dict refers to
+
+    def _sweep(self) -> None:
+        """Forget the nodes only ``sites`` keeps alive (graphs the program dropped), newest first so that a
+        freed node releases its parents before they are looked at; so a long loop does not hoard memory."""
+        for key in reversed(list(self.sites)):
+            entry = self.sites[key]
+            if sys.getrefcount(entry[0]) <= self._alone:
+                del self.sites[key]
+            del entry
+        self._sweep_at = max(4096, 2 * len(self.sites))
 
     def _describe_inputs(self, node: Node) -> str:
         return "\n".join(f"    input {i}: {_summary(p.data)}" for i, p in enumerate(node._parents))
 
+    def _site(self, node: Node) -> str:
+        return self.sites.get(id(node), (None, "an unknown place (made before detect_anomaly was entered)"))[1]
+
     def forward(self, node: Node) -> None:
-        site = _user_site()
+        site, recording = _user_site()
         self.sites[id(node)] = (node, site)
-        if _finite(node.data) or not all(_finite(p.data) for p in node._parents):
-            return  # finite, or an input was already non-finite (that op was reported, or came from outside)
+        if len(self.sites) >= self._sweep_at:
+            self._sweep()
+        if _finite(node.data):
+            return
+        bad_inputs = sum(not _finite(p.data) for p in node._parents)
+        if bad_inputs and not (_has_nan(node.data) and not any(_has_nan(p.data) for p in node._parents)):
+            return  # an input was already non-finite (that op was reported, or it came from outside, as a -inf
+            # mask does), unless this op turned infinities into a NaN
         name = node._fn.name if node._fn is not None else "a leaf"
+        if recording is not None and recording._fn is not None:  # a step of a derivative rule being recorded
+            self._recorded_backward(node, recording)
+        inputs = f"its inputs ({bad_inputs} non-finite):" if bad_inputs else "its inputs (all finite):"
         lines = [f"detect_anomaly: {name} produced {_what(node.data)} in its output (forward pass)",
-                 f"  created at {site}", "  its inputs (all finite):", self._describe_inputs(node)]
+                 f"  created at {site}", f"  {inputs}", self._describe_inputs(node)]
         if name in _HINTS:
             lines.append(f"  hint: {_HINTS[name]}")
         if name in _MASKABLE:
             lines.append(f"  {_WHERE_NOTE}")
+        raise AnomalyError("\n".join(lines))
+
+    def _recorded_backward(self, step: Node, node: Node) -> None:
+        """A NaN/inf made while ``backward(create_graph=True)`` records the rule of ``node``: name that op."""
+        name = node._fn.name
+        lines = [f"detect_anomaly: the backward of {name} produced {_what(step.data)} (recorded with "
+                 f"create_graph=True, in its {step._fn.name} step)",
+                 f"  local derivative: {node._fn.describe()}",
+                 f"  the node was created at {self._site(node)}", "  its inputs:", self._describe_inputs(node)]
+        if name in _HINTS:
+            lines.append(f"  hint: {_HINTS[name]}")
         raise AnomalyError("\n".join(lines))
 
     def backward(self, node: Node, upstream: Any, grads: Any) -> None:
@@ -139,7 +183,7 @@ class _Detector:
             if _finite(g):
                 continue
             name = node._fn.name if node._fn is not None else "a leaf"
-            site = self.sites.get(id(node), (None, "an unknown place (made before detect_anomaly was entered)"))[1]
+            site = self._site(node)
             formula = node._fn.formula[min(i, len(node._fn.formula) - 1)] if node._fn is not None else "?"
             lines = [f"detect_anomaly: the backward of {name} produced {_what(g)} in the gradient of its input {i} "
                      f"from a finite upstream gradient ({_summary(getattr(upstream, 'data', upstream))})",

@@ -124,3 +124,45 @@ def test_thread_local_and_usable_as_a_decorator():
     work()
     work()  # re-usable
     assert seen == [True, False, True, False] and not is_anomaly_enabled()
+
+
+def test_a_nan_made_from_infinities_is_named_with_its_hint():
+    # -inf as a mask is legitimate; a row masked entirely makes log_softmax's NaN: that op is the one to name
+    logits = Tensor([[0.0, 1.0], [2.0, 3.0]], requires_grad=True)
+    mask = np.array([[True, False], [False, False]])
+    with detect_anomaly():
+        masked = where(mask, logits, -np.inf)  # silent: the -inf comes from a constant
+        with pytest.raises(AnomalyError) as info:
+            masked.log_softmax(axis=-1)
+    msg = str(info.value)
+    assert msg.splitlines()[0] == "detect_anomaly: log_softmax produced nan and -inf (3 of 4 elements) in its " \
+                                  "output (forward pass)"
+    assert "its inputs (1 non-finite):" in msg and "hint: a row of all -inf logits gives NaN" in msg
+
+
+def test_a_recorded_backward_names_the_op_whose_rule_failed_not_an_inner_step():
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    with detect_anomaly():
+        r = x.sqrt(); line = _line()  # noqa: E702
+        loss = (r * 3.0).sum()
+        with pytest.raises(AnomalyError) as info:
+            loss.backward(create_graph=True)  # the rule runs on nodes: its division is recorded
+    msg = str(info.value)
+    assert msg.startswith("detect_anomaly: the backward of sqrt produced inf (1 of 2 elements) "
+                          "(recorded with create_graph=True, in its div step)"), msg
+    assert "sqrt: d/dx = 1 / (2 sqrt(x))" in msg and f"{__file__}:{line}" in msg
+    assert "hint: sqrt(x) is NaN for x < 0" in msg
+
+
+def test_a_training_loop_under_detection_does_not_keep_its_graphs_alive():
+    W = Tensor(np.ones((3, 2)), requires_grad=True)
+    x = Tensor([0.0, 1.0], requires_grad=True)
+    with detect_anomaly():
+        r = x.sqrt(); line = _line()  # noqa: E702
+        for _ in range(3000):
+            loss = ((Tensor(np.ones((1, 3))) @ W).tanh() * 0.5).sum()
+            loss.backward()
+        kept = len(engine._mode.anomaly.sites)
+        with pytest.raises(AnomalyError, match=f"the node was created at {__file__}:{line}"):
+            (r * 2.0).sum().backward()  # a node still alive keeps its site
+    assert kept < 5000, kept  # 3000 graphs of 4 nodes each: the dead ones are let go
