@@ -116,6 +116,8 @@ def get_activation(activation: str | Callable[[Any], Any] | None) -> Callable[[A
     """The function for an activation name (see :data:`ACTIVATIONS`), a callable itself, or identity for None."""
     if activation is None:
         return identity
+    if isinstance(activation, type):  # a layer class such as nn.ReLU: use an instance
+        return activation()
     if callable(activation):
         return activation
     if isinstance(activation, str) and activation.lower() in ACTIVATIONS:
@@ -173,8 +175,12 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _tensor(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, Value):
-        raise TypeError(f"{op}: needs a Tensor, got a Value (use Tensor(...) or a list of Values where supported)")
+    if _is_values(x):  # np.asarray would read the numbers out of the Values and cut them from the graph
+        what = "a Value" if isinstance(x, Value) else "a list of Values"
+        raise TypeError(
+            f"{op}: needs a Tensor, got {what}; build the model with Tensors, or use a function that takes Values "
+            "(relu, sigmoid, tanh, softmax, mse_loss, binary_cross_entropy, ...)"
+        )
     return Tensor(np.asarray(x, dtype=np.float64))
 
 
@@ -234,6 +240,10 @@ def _reduce(losses: Any, reduction: str, is_list: bool, pred: Any = None) -> Any
         c = 1.0 / len(losses) if reduction == "mean" else 1.0
         return weighted_sum([c] * len(losses), losses)
     return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
 
 
 def _map(fn: Callable[[Any, Any], Any], p: Any, t: Any, is_list: bool) -> Any:
@@ -298,17 +308,30 @@ def binary_cross_entropy(
     return _reduce(losses, reduction, is_list, pred)
 
 
+def _check_broadcast(w_shape: tuple[int, ...], p_shape: tuple[int, ...], name: str, op: str) -> None:
+    """``name`` must broadcast to the prediction's shape without enlarging it (PyTorch's ``expand``)."""
+    try:
+        ok = np.broadcast_shapes(w_shape, p_shape) == p_shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{op}: {name} of shape {w_shape} does not broadcast to the prediction's {p_shape}")
+
+
+def _list_weight(weight: Any, n: int, name: str, op: str) -> np.ndarray:
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float64)
+    _check_broadcast(w.shape, (n,), name, op)
+    return np.broadcast_to(w, (n,))
+
+
 def _apply_weight(losses: Any, weight: Any, p: Any, is_list: bool, op: str) -> Any:
     if weight is None:
         return losses
     if is_list:
-        w = np.broadcast_to(np.asarray(weight, dtype=np.float64), (len(losses),))
+        w = _list_weight(weight, len(losses), "weight", op)
         return [loss * float(wi) for loss, wi in zip(losses, w)]
     w = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight, dtype=p.dtype))
-    try:
-        np.broadcast_shapes(w.shape, p.shape)
-    except ValueError:
-        raise ValueError(f"{op}: weight of shape {w.shape} does not broadcast to the prediction's {p.shape}") from None
+    _check_broadcast(w.shape, p.shape, "weight", op)
     return losses * w
 
 
@@ -329,22 +352,30 @@ def binary_cross_entropy_with_logits(
         losses = _map(lambda x, y: x.bce_with_logits(y), p, t, is_list)  # one node: d/dx = sigmoid(x) - y
     else:
         if is_list:
-            pw = np.broadcast_to(np.asarray(pos_weight, dtype=np.float64), (len(p),))
+            pw = _list_weight(pos_weight, len(p), "pos_weight", "binary_cross_entropy_with_logits")
             losses = [(1 - y) * x + (1 + (float(w) - 1) * y) * (-x).softplus(1.0, inf) for x, y, w in zip(p, t, pw)]
         else:
             pw = pos_weight if isinstance(pos_weight, Tensor) else Tensor(np.asarray(pos_weight, dtype=p.dtype))
+            _check_broadcast(pw.shape, p.shape, "pos_weight", "binary_cross_entropy_with_logits")
             losses = (1 - t) * p + (1 + (pw - 1) * t) * (-p).softplus(1.0, inf)
     losses = _apply_weight(losses, weight, p, is_list, "binary_cross_entropy_with_logits")
     return _reduce(losses, reduction, is_list, logits)
 
 
 def hinge_loss(scores: Input, target: Any, reduction: str = "mean") -> Any:
-    """micrograd's max-margin loss for labels y in {-1, +1}: mean(relu(1 - y s)).
+    """micrograd's max-margin loss for labels y in {-1, +1}: mean(relu(1 - y s)). Other labels (0/1 from a
+    dataset, say) are an error: with y = 0 the loss would be relu(1) = 1 whatever the score, silently.
 
     Subgradient -y/N where the margin is violated (1 - y s > 0), else 0 (0 exactly at the margin).
     """
     _check_reduction(reduction, "hinge_loss")
     p, t, is_list = _pairs(scores, target, "hinge_loss")
+    labels = np.array([_data(y) for y in t]) if is_list else t.data
+    bad = labels[(labels != 1) & (labels != -1)] if labels.size else labels
+    if bad.size:
+        raise ValueError(
+            f"hinge_loss: labels must be -1 or +1, got {sorted(set(bad.tolist()))[:5]}; map 0/1 labels with 2 * y - 1"
+        )
     return _reduce(_map(lambda s, y: (1 - y * s).relu(), p, t, is_list), reduction, is_list, scores)
 
 

@@ -263,8 +263,17 @@ class Sequential(Module):
         self.layers = self.layers + [layer]
         return self
 
-    def __getitem__(self, i: int) -> Module:
+    def __getitem__(self, i: int | slice) -> Any:
+        """``model[0]`` is a layer; ``model[1:]`` a new Sequential of those (shared) layers, as in PyTorch."""
+        if isinstance(i, slice):
+            return Sequential(*self.layers[i])
         return self.layers[i]
+
+    def __setitem__(self, i: int, layer: Module) -> None:
+        """Replace a layer (and label its parameters)."""
+        layers = list(self.layers)
+        layers[i] = layer
+        self.layers = layers
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -292,13 +301,33 @@ class Dropout(Module):
 
 
 class Flatten(Module):
-    """Keep the first (batch) axis and flatten the rest: (N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+    """Flatten axes ``start_dim`` .. ``end_dim`` into one; by default (PyTorch's start_dim=1, end_dim=-1) keep
+    the batch axis and flatten the rest: (N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)
         if x.ndim == 0:
             raise ValueError("Flatten: needs at least a batch axis, got a 0-d tensor")
-        return x.reshape(x.shape[0], -1)
+        start = self.start_dim + x.ndim if self.start_dim < 0 else self.start_dim
+        end = self.end_dim + x.ndim if self.end_dim < 0 else self.end_dim
+        if x.ndim == 1 and (start, end) == (1, 0):  # the default on a 1-d input: (N,) -> (N, 1), as Keras
+            return x.reshape(x.shape[0], 1)
+        if not 0 <= start <= end < x.ndim:
+            raise ValueError(
+                f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}): no such axes in an input of shape "
+                f"{x.shape}"
+            )
+        merged = int(np.prod(x.shape[start:end + 1]))  # explicit, so an empty batch (0, 3, 4) works too
+        return x.reshape(*x.shape[:start], merged, *x.shape[end + 1:])
+
+    def extra_repr(self) -> str:
+        if (self.start_dim, self.end_dim) == (1, -1):
+            return ""
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 def _act_input(x: Any) -> Any:

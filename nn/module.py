@@ -41,21 +41,32 @@ FORMAT = "chainrule-state-v1"
 
 
 def is_parameter(x: Any) -> bool:
-    """A trainable leaf: a ``Value`` made by hand (not by an operation) or a leaf ``Tensor`` requiring grad."""
-    if isinstance(x, Value):
-        return x.is_leaf
-    if isinstance(x, Tensor):
+    """A trainable leaf: a ``Value`` made by hand (not by an operation, not a ``Constant``) or a leaf ``Tensor``
+    requiring grad."""
+    if isinstance(x, (Value, Tensor)):
         return x.requires_grad and x.is_leaf
     return False
 
 
 def _items(value: Any) -> list[tuple[str, Any]]:
-    """The (name, item) pairs inside an attribute: itself, or the entries of a list, tuple or dict."""
-    if isinstance(value, (list, tuple)):
-        return [(str(i), v) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return [(str(k), v) for k, v in value.items()]
-    return [("", value)]
+    """The (name, item) pairs inside an attribute: itself, or the entries of a list, tuple or dict, also nested
+    ones (``blocks = [[a, b], [c]]`` gives ``0.0``, ``0.1``, ``1.0``), found without recursion."""
+    out: list[tuple[str, Any]] = []
+    stack: list[tuple[str, Any]] = [("", value)]
+    seen: set[int] = set()  # a list that contains itself is walked once
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+        if isinstance(item, (list, tuple)):
+            stack.extend((_join(key, str(i)), v) for i, v in reversed(list(enumerate(item))))
+        elif isinstance(item, dict):
+            stack.extend((_join(key, str(k)), v) for k, v in reversed(list(item.items())))
+        else:
+            out.append((key, item))
+    return out
 
 
 def _join(*parts: str) -> str:
@@ -141,7 +152,11 @@ class Module:
 
     def named_parameters(self) -> Iterator[tuple[str, Value | Tensor]]:
         """(dotted name, parameter) pairs, e.g. ``('layers.0.W', Tensor)``, in the order the attributes were set;
-        a shared parameter (or module) appears once."""
+        a shared parameter (or module) appears once.
+
+        Also brings labels up to date: a parameter whose label is not already this name or a longer dotted name
+        ending in it (given by an outer module) is relabelled, so a layer appended to a list after assignment
+        or moved to another attribute is drawn under its current name."""
         seen: set[int] = set()
         stack: list[tuple[str, Any]] = [("", self)]  # depth first, in the order the attributes were set
         while stack:
@@ -152,6 +167,8 @@ class Module:
             if isinstance(item, Module):
                 stack.extend((_join(name, n), x) for n, x in reversed(item._children()))
             else:
+                if item.label != name and not str(item.label or "").endswith("." + name):
+                    item.label = name
                 yield name, item
 
     def parameters(self) -> list[Value | Tensor]:
@@ -286,6 +303,8 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
     arrays[FORMAT_KEY] = np.array(FORMAT)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
     try:
+        # mkstemp creates the file readable by its owner only; give it the mode a plain open() would have
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
@@ -297,6 +316,12 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
         raise
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
 def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a state dict written by ``Module.save`` (never unpickles anything)."""
     path = os.fspath(path)
@@ -306,8 +331,11 @@ def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise ValueError("a single .npy array, not an .npz archive")
         with data:
             keys = list(data.files)
-            if FORMAT_KEY not in keys or str(data[FORMAT_KEY]) != FORMAT:
+            if FORMAT_KEY not in keys:
                 raise ValueError(f"no {FORMAT_KEY!r} entry (entries found: {', '.join(keys) or 'none'})")
+            mark = data[FORMAT_KEY]
+            if mark.shape != () or str(mark) != FORMAT:
+                raise ValueError(f"its {FORMAT_KEY!r} entry is {mark!r}, not {FORMAT!r}")
             return {k: data[k] for k in keys if k != FORMAT_KEY}
     except FileNotFoundError:
         raise

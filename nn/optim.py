@@ -33,14 +33,17 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop"
 Param = Value | Tensor
 
 
-def _param_list(params: Any, who: str) -> list[Param]:
+def _param_list(params: Any, who: str, first: int = 0) -> list[Param]:
+    """The parameters of one group, checked; ``first`` is the index of its first parameter, for messages."""
     if isinstance(params, (Value, Tensor)):
         params = [params]
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
     out: list[Param] = []
     seen: set[int] = set()
-    for i, p in enumerate(params):
+    for i, p in enumerate(params, start=first):
+        if isinstance(p, dict):
+            raise TypeError(f"{who}: parameter {i} is a dict; give either parameters or a list of groups (dicts)")
         if isinstance(p, Tensor):
             if not p.requires_grad or not p.is_leaf:
                 raise ValueError(
@@ -54,27 +57,77 @@ def _param_list(params: Any, who: str) -> list[Param]:
         if id(p) not in seen:
             seen.add(id(p))
             out.append(p)
-    if not out:
-        raise ValueError(f"{who}: got an empty parameter list")
     return out
 
 
-def _check(who: str, name: str, value: float, ok: bool, rule: str) -> None:
-    if not ok:
+def _check(who: str, name: str, value: float, ok: Any, rule: str) -> None:
+    """Raise unless ``ok``; a value that cannot even be compared (None, a string) is reported the same way."""
+    try:
+        good = bool(ok(value) if callable(ok) else ok)
+    except TypeError:
+        good = False
+    if not good:
         raise ValueError(f"{who}: invalid {name}={value!r} ({rule})")
 
 
-class Optimizer:
-    """Base class: holds the parameters, one hyperparameter group and per-parameter state.
+def _nonneg(who: str, hp: dict[str, Any], *names: str) -> None:
+    for name in names:
+        _check(who, name, hp[name], lambda v: v >= 0, "must be a number >= 0")
 
-    Hyperparameters live in ``param_groups[0]`` (as in PyTorch, so ``opt.param_groups[0]["lr"] = 0.1`` works) and
-    are also attributes (``opt.lr = 0.1``). Subclasses implement :meth:`_update` on numpy arrays.
+
+class Optimizer:
+    """Base class: holds the parameters in groups with their hyperparameters, and per-parameter state.
+
+    ``params`` is an iterable of parameters (or a module), or PyTorch's list of groups, each a dict with
+    ``"params"`` and any hyperparameters that differ from the defaults::
+
+        SGD([{"params": model.dense1.parameters()}, {"params": model.dense2.parameters(), "lr": 1e-3}], lr=0.1)
+
+    Hyperparameters live in ``param_groups`` (as in PyTorch, ``opt.param_groups[0]["lr"] = 0.1`` works). They are
+    also attributes: ``opt.lr`` reads the first group's, and ``opt.lr = 0.1`` sets it in every group.
+    Subclasses implement :meth:`_update` on numpy arrays and :meth:`_validate` on a group's hyperparameters.
     """
 
-    def __init__(self, params: Iterable[Param], defaults: dict[str, Any]) -> None:
-        self.params = _param_list(params, type(self).__name__)
-        self.param_groups = [{"params": self.params, **defaults}]
-        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+    def __init__(self, params: Iterable[Param] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
+        object.__setattr__(self, "defaults", dict(defaults))
+        self._validate(self.defaults)
+        object.__setattr__(self, "param_groups", [])
+        self.state: list[dict[str, Any]] = []
+        if isinstance(params, (Value, Tensor)):
+            params = [params]
+        elif hasattr(params, "parameters") and callable(params.parameters):
+            params = params.parameters()
+        params = list(params)
+        groups = params if params and all(isinstance(g, dict) for g in params) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add parameters with their own hyperparameters (the missing ones come from the defaults)."""
+        who = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{who}.add_param_group: a group is a dict with a 'params' entry, got {group!r}")
+        unknown = sorted(set(group) - set(self.defaults) - {"params"})
+        if unknown:
+            raise ValueError(
+                f"{who}: unknown hyperparameter(s) {', '.join(unknown)} in a parameter group; "
+                f"{who} has {', '.join(self.defaults)}"
+            )
+        params = _param_list(group["params"], who, first=len(self.params))
+        if not params:
+            raise ValueError(f"{who}: got an empty parameter list")
+        taken = {id(p) for p in self.params}
+        if any(id(p) in taken for p in params):
+            raise ValueError(f"{who}: some parameters appear in more than one parameter group")
+        full = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
+        self._validate(full)
+        self.param_groups.append({"params": params, **full})
+        self.state.extend({} for _ in params)
+
+    @property
+    def params(self) -> list[Param]:
+        """Every parameter, group after group (the order of ``state`` and of ``state_dict``'s indices)."""
+        return [p for g in self.__dict__.get("param_groups", []) for p in g["params"]]
 
     def __getattr__(self, name: str) -> Any:
         groups = self.__dict__.get("param_groups")
@@ -85,13 +138,18 @@ class Optimizer:
     def __setattr__(self, name: str, value: Any) -> None:
         groups = self.__dict__.get("param_groups")
         if groups and name in groups[0] and name != "params":
-            groups[0][name] = value
+            for g in groups:
+                g[name] = value
         else:
             object.__setattr__(self, name, value)
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
+        """The first group's hyperparameters."""
         return {k: v for k, v in self.param_groups[0].items() if k != "params"}
+
+    def _validate(self, hp: dict[str, Any]) -> None:
+        """Raise ValueError for a hyperparameter outside its range (PyTorch's checks)."""
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (a Tensor's to None, as PyTorch's default; a Value's to 0.0)."""
@@ -100,39 +158,68 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient (a Tensor whose ``grad`` is None is skipped)."""
-        hp = self.hyperparameters
-        for p, state in zip(self.params, self.state):
-            if isinstance(p, Value):
-                theta, g = np.float64(p.data), np.float64(p.grad)
-            else:
-                if p.grad is None:
-                    continue
-                theta, g = p.data, np.asarray(p.grad, dtype=p.data.dtype)
-            if hp.get("maximize"):
-                g = -g
-            new = self._update(theta, g, state, hp)
-            if isinstance(p, Value):
-                p.data = float(new)
-            elif p.data.flags.writeable:
-                p.data[...] = new  # in place: anything holding the array sees the new values
-            else:
-                p.data = np.array(new, dtype=p.data.dtype)
+        i = 0
+        for group in self.param_groups:
+            hp = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                state = self.state[i]
+                i += 1
+                if isinstance(p, Value):
+                    theta, g = np.float64(p.data), np.float64(p.grad)
+                else:
+                    if p.grad is None:
+                        continue
+                    theta, g = p.data, np.asarray(p.grad, dtype=p.data.dtype)
+                if hp.get("maximize"):
+                    g = -g
+                new = self._update(theta, g, state, hp)
+                if isinstance(p, Value):
+                    p.data = float(new)
+                elif p.data.flags.writeable:
+                    p.data[...] = new  # in place: anything holding the array sees the new values
+                else:
+                    p.data = np.array(new, dtype=p.data.dtype)
 
     def _update(self, theta: Any, g: Any, state: dict[str, Any], hp: dict[str, Any]) -> Any:
         raise NotImplementedError
 
     # -- state ----------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """{'state': {index: {name: array or number}}, 'hyperparameters': {...}}: copies, safe to keep."""
+        """{'state': {index: {name: array}}, 'param_groups': [{'params': [indices], hyperparameters...}]}: copies,
+        safe to keep. Parameters are numbered group after group, as in PyTorch."""
+        groups, i = [], 0
+        for g in self.param_groups:
+            n = len(g["params"])
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": list(range(i, i + n))})
+            i += n
         return {
             "state": {i: {k: np.array(v, copy=True) for k, v in s.items()} for i, s in enumerate(self.state) if s},
-            "hyperparameters": dict(self.hyperparameters),
+            "param_groups": groups,
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (for the same parameters, in the same order)."""
+        """Restore what :meth:`state_dict` returned, for the same parameters in the same groups.
+
+        Everything is checked first (group sizes, state shapes, hyperparameter ranges); a failed load changes
+        nothing."""
+        who = type(self).__name__
         states = state_dict.get("state", {})
         problems = []
+        saved_groups = state_dict.get("param_groups")
+        if saved_groups is None:  # an older state dict: one group's hyperparameters
+            saved_groups = [{**state_dict.get("hyperparameters", {}), "params": list(range(len(self.params)))}]
+        sizes, saved_sizes = [len(g["params"]) for g in self.param_groups], [len(g["params"]) for g in saved_groups]
+        if sizes != saved_sizes:
+            problems.append(f"the state has parameter groups of sizes {saved_sizes}, this optimizer {sizes}")
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            hp = {k: v for k, v in group.items() if k != "params"}
+            hp.update({k: v for k, v in saved.items() if k in hp})
+            try:
+                self._validate(hp)
+            except ValueError as e:
+                problems.append(str(e))
+            new_groups.append(hp)
         for i, s in states.items():
             i = int(i)
             if not 0 <= i < len(self.params):
@@ -144,17 +231,17 @@ class Optimizer:
                 if k != "step" and np.shape(v) != shape:
                     problems.append(f"parameter {i}: state {k!r} has shape {np.shape(v)}, parameter {shape}")
         if problems:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems))
+            raise ValueError(f"{who}.load_state_dict: nothing was loaded; " + "; ".join(problems))
         self.state = [{} for _ in self.params]
         for i, s in states.items():
             self.state[int(i)] = {k: np.array(v, copy=True) for k, v in s.items()}
-        for k, v in state_dict.get("hyperparameters", {}).items():
-            if k in self.param_groups[0] and k != "params":
-                self.param_groups[0][k] = v
+        for group, hp in zip(self.param_groups, new_groups):
+            group.update(hp)
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
-        return f"{type(self).__name__}({len(self.params)} parameters, {hp})"
+        groups = f", {len(self.param_groups)} groups" if len(self.param_groups) > 1 else ""
+        return f"{type(self).__name__}({len(self.params)} parameters{groups}, {hp})"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -171,17 +258,16 @@ class SGD(Optimizer):
         self, params: Iterable[Param], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
         weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
     ) -> None:
-        who = "SGD"
-        _check(who, "lr", lr, lr >= 0, "the learning rate must be >= 0")
-        _check(who, "momentum", momentum, momentum >= 0, "must be >= 0")
-        _check(who, "weight_decay", weight_decay, weight_decay >= 0, "must be >= 0")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got momentum={momentum}, "
-                f"dampening={dampening}"
-            )
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
+
+    def _validate(self, hp):
+        _nonneg("SGD", hp, "lr", "momentum", "weight_decay")
+        if hp["nesterov"] and (hp["momentum"] <= 0 or hp["dampening"] != 0):
+            raise ValueError(
+                f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got momentum={hp['momentum']}, "
+                f"dampening={hp['dampening']}"
+            )
 
     def _update(self, theta, g, state, hp):
         if hp["weight_decay"]:
@@ -206,15 +292,16 @@ class Adam(Optimizer):
         eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        who = type(self).__name__
-        _check(who, "lr", lr, lr >= 0, "the learning rate must be >= 0")
-        _check(who, "eps", eps, eps >= 0, "must be >= 0")
-        _check(who, "weight_decay", weight_decay, weight_decay >= 0, "must be >= 0")
-        b1, b2 = betas
-        _check(who, "betas[0]", b1, 0 <= b1 < 1, "must lie in [0, 1)")
-        _check(who, "betas[1]", b2, 0 <= b2 < 1, "must lie in [0, 1)")
-        super().__init__(params, dict(lr=lr, betas=(b1, b2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))
+
+    def _validate(self, hp):
+        who = type(self).__name__
+        _nonneg(who, hp, "lr", "eps", "weight_decay")
+        betas = hp["betas"]
+        _check(who, "betas", betas, lambda b: len(b) == 2, "a pair (beta1, beta2)")
+        for k in (0, 1):
+            _check(who, f"betas[{k}]", betas[k], lambda b: 0 <= b < 1, "must lie in [0, 1)")
 
     def _update(self, theta, g, state, hp):
         lr, (b1, b2), eps, wd = hp["lr"], hp["betas"], hp["eps"], hp["weight_decay"]
@@ -255,16 +342,12 @@ class Adagrad(Optimizer):
         self, params: Iterable[Param], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False,
     ) -> None:
-        who = "Adagrad"
-        _check(who, "lr", lr, lr >= 0, "the learning rate must be >= 0")
-        _check(who, "lr_decay", lr_decay, lr_decay >= 0, "must be >= 0")
-        _check(who, "weight_decay", weight_decay, weight_decay >= 0, "must be >= 0")
-        _check(who, "initial_accumulator_value", initial_accumulator_value, initial_accumulator_value >= 0,
-               "must be >= 0")
-        _check(who, "eps", eps, eps >= 0, "must be >= 0")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize))
+
+    def _validate(self, hp):
+        _nonneg("Adagrad", hp, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def _update(self, theta, g, state, hp):
         if hp["weight_decay"]:
@@ -284,12 +367,11 @@ class Adadelta(Optimizer):
         self, params: Iterable[Param], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
         weight_decay: float = 0.0, *, maximize: bool = False,
     ) -> None:
-        who = "Adadelta"
-        _check(who, "lr", lr, lr >= 0, "the learning rate must be >= 0")
-        _check(who, "rho", rho, 0 <= rho <= 1, "must lie in [0, 1]")
-        _check(who, "eps", eps, eps >= 0, "must be >= 0")
-        _check(who, "weight_decay", weight_decay, weight_decay >= 0, "must be >= 0")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+    def _validate(self, hp):
+        _nonneg("Adadelta", hp, "lr", "eps", "weight_decay")
+        _check("Adadelta", "rho", hp["rho"], lambda r: 0 <= r <= 1, "must lie in [0, 1]")
 
     def _update(self, theta, g, state, hp):
         rho, eps = hp["rho"], hp["eps"]
@@ -311,14 +393,11 @@ class RMSprop(Optimizer):
         self, params: Iterable[Param], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
         weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *, maximize: bool = False,
     ) -> None:
-        who = "RMSprop"
-        _check(who, "lr", lr, lr >= 0, "the learning rate must be >= 0")
-        _check(who, "alpha", alpha, alpha >= 0, "must be >= 0")
-        _check(who, "eps", eps, eps >= 0, "must be >= 0")
-        _check(who, "momentum", momentum, momentum >= 0, "must be >= 0")
-        _check(who, "weight_decay", weight_decay, weight_decay >= 0, "must be >= 0")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize))
+
+    def _validate(self, hp):
+        _nonneg("RMSprop", hp, "lr", "alpha", "eps", "momentum", "weight_decay")
 
     def _update(self, theta, g, state, hp):
         alpha = hp["alpha"]

@@ -436,3 +436,28 @@ def test_l2_penalty_values_and_tensors_agree():
     pt.backward()
     assert pt.item() == pytest.approx(14e-4) and t.grad.tolist() == pytest.approx([2e-4, -4e-4, 6e-4])
     assert F.l2_penalty([]).data == 0.0
+
+
+def test_tensor_only_functions_refuse_lists_of_values():
+    # np.asarray would read the numbers out of the Values: the result would silently have no gradient
+    for fn in (lambda v: F.log_softmax(v), lambda v: F.dropout(v, 0.5, rng=0), lambda v: F.cross_entropy(v, 0)):
+        with pytest.raises(TypeError, match="needs a Tensor, got a list of Values"):
+            fn([Value(1.0), Value(2.0)])
+
+
+def test_hinge_rejects_labels_other_than_plus_minus_one():
+    with pytest.raises(ValueError, match=r"hinge_loss: labels must be -1 or \+1, got \[0.0\]; map 0/1 labels"):
+        F.hinge_loss(Tensor([2.0, 0.5]), [1.0, 0.0])
+    with pytest.raises(ValueError, match=r"labels must be -1 or \+1, got \[2.0\]"):
+        F.hinge_loss([Value(2.0)], [2.0])
+
+
+def test_weights_must_not_enlarge_the_prediction():
+    with pytest.raises(ValueError, match=r"weight of shape \(3, 2\) does not broadcast to the prediction's \(2,\)"):
+        F.binary_cross_entropy(Tensor([0.5, 0.5]), [1.0, 0.0], weight=np.ones((3, 2)), reduction="none")
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(2,\) does not broadcast to the prediction's \(3,\)"):
+        F.binary_cross_entropy_with_logits(Tensor([1.0, 2.0, 3.0]), [1.0, 0.0, 1.0], pos_weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) does not broadcast to the prediction's \(2,\)"):
+        F.binary_cross_entropy_with_logits([Value(1.0), Value(2.0)], [1.0, 0.0], pos_weight=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\) does not broadcast to the prediction's \(2,\)"):
+        F.binary_cross_entropy([Value(0.1), Value(0.2)], [1.0, 0.0], weight=[1.0, 2.0, 3.0])

@@ -165,3 +165,27 @@ def test_dropout_layer_gradient_with_a_fixed_mask(x):
         return nn.Dropout(0.4, rng=11)(t) * 3.0  # a fresh layer with the same seed: the same mask each call
 
     check_tensor(build, x)
+
+
+def test_flatten_axes_and_an_empty_batch():
+    assert nn.Flatten()(np.ones((0, 3, 4))).shape == (0, 12)
+    assert nn.Flatten()(np.ones(5)).shape == (5, 1)
+    assert nn.Flatten(1, 2)(np.ones((2, 3, 4, 5))).shape == (2, 12, 5)
+    assert nn.Flatten(0)(np.ones((2, 3))).shape == (6,)
+    assert repr(nn.Flatten(0, -2)) == "Flatten(start_dim=0, end_dim=-2)"
+    with pytest.raises(ValueError, match=r"Flatten\(start_dim=2, end_dim=-1\): no such axes in an input of shape "
+                                         r"\(2, 3\)"):
+        nn.Flatten(2)(np.ones((2, 3)))
+
+
+def test_sequential_slices_and_replacement():
+    model = nn.Sequential(nn.Dense(2, 3, rng=0), nn.ReLU(), nn.Dense(3, 1, rng=1))
+    tail = model[1:]
+    assert isinstance(tail, nn.Sequential) and len(tail) == 2 and tail[1] is model[2]
+    model[2] = nn.Dense(3, 4, rng=2)
+    assert model[2].W.label == "layers.2.W" and model(np.ones((1, 2))).shape == (1, 4)
+
+
+def test_activation_given_as_a_layer_class():
+    d = nn.Dense(2, 2, activation=nn.ReLU, rng=0)
+    assert np.all(d(np.array([[-5.0, -5.0], [5.0, 5.0]])).data >= 0)

@@ -195,3 +195,56 @@ def test_corrupt_and_foreign_files(tmp_path):
 def test_save_rejects_non_numeric_entries(tmp_path):
     with pytest.raises(TypeError, match="entry 'x' has dtype"):
         nn.save_state({"x": np.array(["a"])}, tmp_path / "s.npz")
+
+
+def test_constants_are_not_parameters():
+    from autograd import Constant
+
+    class WithConstant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = Value(1.0)
+            self.c = Constant(3.0)  # a number that needs no gradient: never trained, never saved
+
+    m = WithConstant()
+    assert [n for n, _ in m.named_parameters()] == ["w"] and list(m.state_dict()) == ["w"]
+
+
+def test_nested_containers_register_their_modules():
+    class Blocks(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = [[nn.Dense(2, 2, rng=0), nn.Dense(2, 2, rng=1)], [nn.Dense(2, 1, rng=2)]]
+            self.heads = {"main": [nn.Dense(1, 1, rng=3)]}
+
+    m = Blocks()
+    names = [n for n, _ in m.named_parameters()]
+    assert names == ["blocks.0.0.W", "blocks.0.0.b", "blocks.0.1.W", "blocks.0.1.b", "blocks.1.0.W",
+                     "blocks.1.0.b", "heads.main.0.W", "heads.main.0.b"]
+    assert m.blocks[0][1].W.label == "blocks.0.1.W"
+    m.eval()
+    assert not m.heads["main"][0].training and len(list(m.modules())) == 5
+
+
+def test_labels_follow_layers_added_or_moved_after_assignment():
+    model = nn.Sequential(nn.Dense(2, 2, rng=0))
+    extra = nn.Dense(2, 1, rng=1)
+    model.layers.append(extra)  # the list changed in place: no __setattr__ saw it
+    names = [n for n, _ in model.named_parameters()]
+    assert names[-2:] == ["layers.1.W", "layers.1.b"] and extra.W.label == "layers.1.W"
+    assert [n for n, _ in extra.named_parameters()] == ["W", "b"] and extra.W.label == "layers.1.W"  # outer kept
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    path = tmp_path / "m.npz"
+    nn.Dense(2, 2, rng=0).save(path)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's owner-only 0600
+
+
+def test_format_entry_with_the_wrong_value(tmp_path):
+    path = tmp_path / "odd.npz"
+    np.savez(path, __chainrule_format__=np.array("other-v9"), W=np.ones(2))
+    with pytest.raises(ValueError, match=r"format__' entry is array\('other-v9'.*not 'chainrule-state-v1'"):
+        nn.load_state(path)

@@ -306,3 +306,86 @@ def test_integer_parameter_is_rejected():
     t.data = np.array([1])
     with pytest.raises(ValueError, match="parameter 0 has dtype int64; parameters must be floating point"):
         nn.SGD([t], lr=0.1)
+
+
+# -- parameter groups and state-dict checks (PyTorch's list of dicts) ----------------------------------------------
+
+
+def _split_theta():
+    """THETA0 as three 1-element parameters, so each can sit in its own group."""
+    return [Tensor(THETA0[i:i + 1].copy(), requires_grad=True) for i in range(3)]
+
+
+def _step_split(opt, ps, steps=3):
+    for _ in range(steps):
+        opt.zero_grad()
+        for i, p in enumerate(ps):
+            (((p - 0.5) ** 2) * (0.5 * C[i])).sum().backward()
+        opt.step()
+    return np.concatenate([p.data for p in ps])
+
+
+def test_param_groups_have_their_own_hyperparameters():
+    # group 0 (theta_0, theta_1) follows T-ADAM-1; group 1 (theta_2) has Adam's eps = 0.1 of T-ADAM-6
+    ps = _split_theta()
+    opt = nn.Adam([{"params": ps[:2]}, {"params": [ps[2]], "eps": 0.1}], lr=0.1)
+    got = _step_split(opt, ps)
+    np.testing.assert_allclose(got[:2], [0.70487126, -1.7004739], rtol=1e-7)
+    np.testing.assert_allclose(got[2], 2.706451, rtol=1e-7)
+    assert opt.param_groups[1]["lr"] == 0.1 and opt.param_groups[1]["eps"] == 0.1
+    opt.lr = 0.01  # the attribute sets every group
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.01]
+    opt.add_param_group({"params": [Value(1.0)], "betas": (0.5, 0.5)})
+    assert len(opt.params) == 4 and len(opt.state) == 4 and opt.param_groups[2]["eps"] == 1e-8
+
+
+def test_param_group_errors():
+    a, b = Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        nn.SGD([{"params": [a]}, {"params": [a, b]}], lr=0.1)
+    with pytest.raises(ValueError, match="unknown hyperparameter.*momentun in a parameter group; SGD has lr, momentum"):
+        nn.SGD([{"params": [a], "momentun": 0.9}], lr=0.1)
+    with pytest.raises(ValueError, match=r"SGD: invalid lr=-1 \(must be a number >= 0\)"):
+        nn.SGD([{"params": [a], "lr": -1}], lr=0.1)
+    with pytest.raises(TypeError, match="a group is a dict with a 'params' entry"):
+        nn.SGD([a], lr=0.1).add_param_group([b])
+    with pytest.raises(ValueError, match=r"Adam: invalid betas=\(0.9,\) \(a pair \(beta1, beta2\)\)"):
+        nn.Adam([a], betas=(0.9,))
+    with pytest.raises(ValueError, match=r"SGD: invalid lr=None"):
+        nn.SGD([a], lr=None)
+
+
+def test_state_dict_with_groups_round_trips_and_continues_identically():
+    def run(restore):
+        ps = _split_theta()
+        opt = nn.SGD([{"params": ps[:1]}, {"params": ps[1:], "momentum": 0.5}], lr=0.1, momentum=0.9)
+        _step_split(opt, ps, 2)
+        if restore:
+            saved = opt.state_dict()
+            assert [g["params"] for g in saved["param_groups"]] == [[0], [1, 2]]
+            ps = [Tensor(p.data.copy(), requires_grad=True) for p in ps]
+            opt = nn.SGD([{"params": ps[:1]}, {"params": ps[1:]}], lr=0.7)
+            opt.load_state_dict(saved)
+            assert opt.param_groups[1]["momentum"] == 0.5 and opt.param_groups[0]["lr"] == 0.1
+        return _step_split(opt, ps, 3)
+
+    np.testing.assert_allclose(run(True), run(False), rtol=1e-12)
+
+
+def test_failed_optimizer_load_changes_nothing():
+    theta = Tensor(THETA0.copy(), requires_grad=True)
+    opt = nn.SGD([theta], lr=0.1, momentum=0.9)
+    quadratic(theta).backward()
+    opt.step()
+    before = opt.state_dict()
+    other = nn.SGD([Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match=r"nothing was loaded; the state has parameter groups of sizes \[2\], "
+                                         r"this optimizer \[1\]"):
+        opt.load_state_dict(other.state_dict())
+    bad = opt.state_dict()
+    bad["param_groups"][0]["lr"] = -0.5
+    bad["state"][0]["momentum_buffer"] = np.zeros(3)
+    with pytest.raises(ValueError, match=r"SGD: invalid lr=-0.5"):
+        opt.load_state_dict(bad)
+    assert opt.lr == 0.1
+    np.testing.assert_array_equal(opt.state[0]["momentum_buffer"], before["state"][0]["momentum_buffer"])
