@@ -129,11 +129,10 @@ def plot_decision_boundary(
     else:
         k = out.shape[-1]
         cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
+        palette = [RED, GREEN] if k == 2 else [cmap(i) for i in range(k)]  # two classes: red vs green everywhere
         region = out.argmax(axis=-1).reshape(xx.shape)
-        ax.contourf(xx, yy, region, levels=np.arange(k + 1) - 0.5, colors=[cmap(i) for i in range(k)], alpha=0.3)
-        colors = {c: cmap(c) for c in classes}
-        if k == 2:
-            colors = {0: RED, 1: GREEN}
+        ax.contourf(xx, yy, region, levels=np.arange(k + 1) - 0.5, colors=palette, alpha=0.3)
+        colors = dict(enumerate(palette))
     for c in classes:
         sel = y == c
         ax.scatter(X[sel, 0], X[sel, 1], c=[colors.get(int(c), "grey")], edgecolors="black", linewidths=0.5,
@@ -161,6 +160,8 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, axes: Any = No
     ``history`` is a :class:`nn.train.History` or a dict of lists.
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     hist = history.history if hasattr(history, "history") else dict(history)
     if keys is None:
         keys = [k for k in hist if not k.startswith("val_")]
@@ -192,6 +193,7 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, axes: Any = No
                         markeredgecolor="black", label="restored weights" if restored else "best")
         if stopped is not None:
             ax.axvline(stopped + 1, color="black", linestyle="-.", label=f"stopped at epoch {stopped + 1}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epoch 3, not 2.5
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.set_title(key)

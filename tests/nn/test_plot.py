@@ -284,3 +284,20 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
         monkeypatch.delitem(sys.modules, mod)
     with pytest.raises(ImportError, match=r"nn.plot needs matplotlib: pip install 'chainrule\[course\]'"):
         plot.plot_history({"loss": [1.0]})
+
+
+def test_two_class_softmax_regions_are_red_and_green_like_their_points():
+    X, y = data.make_moons(60, noise=0.1, seed=0)
+    model = nn.Sequential(nn.Dense(2, 2, rng=0))  # two logits, one per class (cross_entropy)
+    fig = plot.plot_decision_boundary(model, X, y, resolution=20)
+    (regions,) = [c for c in fig.axes[0].collections if hasattr(c, "levels")]
+    assert [to_hex(c) for c in regions.get_facecolors()[:, :3]] == [plot.RED, plot.GREEN]
+    points = [c for c in fig.axes[0].collections if not hasattr(c, "levels")]
+    assert [to_hex(c.get_facecolors()[0][:3]) for c in points] == [plot.RED, plot.GREEN]
+
+
+def test_history_epochs_are_whole_numbers_on_the_axis():
+    fig = plot.plot_history({"loss": list(np.linspace(1, 0.1, 21))})
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 21]
+    assert ticks and all(float(t).is_integer() for t in ticks)
