@@ -8,7 +8,7 @@
 >>> J = (y_hat - 1.0) ** 2; J.label = "J"
 >>> e = explain(J, w1)
 >>> [f.name for f in e.paths[0].factors]
-['dJ/d(-#5)', 'd(-#5)/dy_hat', 'dy_hat/dz1', 'dz1/dw1']
+['dJ/d(sub#5)', 'd(sub#5)/dy_hat', 'dy_hat/dz1', 'dz1/dw1']
 >>> round(e.total, 6)
 -0.574939
 
@@ -32,15 +32,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engine import Node, Step, topological_order
-from .stepping import node_name, slot_formula
+from .stepping import formula_letters, node_name, slot_formula
+from .viz import COLORS, graph_order
 from .viz import draw as _draw
-from .viz import graph_order
 
 __all__ = ["explain", "Explanation", "ChainPath", "Factor", "FACTOR_COLORS"]
 
 #: factor colours in path order, as on the lecture slide: dJ/dy_hat purple, dy_hat/dz1 red, dz1/dw1 blue, ...
 FACTOR_COLORS = ("#7b2cbf", "#d62828", "#1d4ed8", "#2a9d8f", "#e76f51", "#6a994e", "#b5179e", "#8d6e63")
 
+HIGHLIGHT = COLORS["highlight"]
 _IDENT = re.compile(r"[A-Za-z_][\w.]*\Z")
 
 
@@ -131,7 +132,7 @@ class Explanation:
                 f'<span style="color:{FACTOR_COLORS[i % len(FACTOR_COLORS)]};font-weight:bold;'
                 f'border-bottom:3px solid {FACTOR_COLORS[i % len(FACTOR_COLORS)]}">{e(f.name)}</span>'
                 for i, f in enumerate(p.factors)) or "1"
-            out.append(f"<p>path {k + 1}: {e(self.name)} ∋ {colored} = <code>{p.product:.6g}</code></p>")
+            out.append(f"<p>path {k + 1}: {colored} = <code>{p.product:.6g}</code></p>")
             rows = "".join(
                 f'<tr><td style="color:{FACTOR_COLORS[i % len(FACTOR_COLORS)]}"><b>{e(f.name)}</b></td>'
                 f"<td><code>{e(f.formula)}</code></td><td>{e(f.where)}</td><td><code>{f.value:.6g}</code></td></tr>"
@@ -152,10 +153,14 @@ class Explanation:
             raise IndexError(f"explain.draw: path {path} is not listed; {len(self.paths)} paths are (0 to "
                              f"{len(self.paths) - 1})")
         p = self.paths[path]
-        hi: list[Any] = [self.root, self.node] + [f.parent for f in p.factors] + p.edges
+        hi: dict[Any, str] = {n: HIGHLIGHT for n in [self.root, self.node] + [f.parent for f in p.factors]}
+        labels = {}
+        for i, f in enumerate(p.factors):  # each factor's edge in its own colour, named and valued, as on the slide
+            hi[(f.child, f.slot)] = FACTOR_COLORS[i % len(FACTOR_COLORS)]
+            labels[(f.child, f.slot)] = f"{f.name} = {f.value:.4g}"
         kw.setdefault("title", f"path {path + 1} of {self.count}: " + " * ".join(f.name for f in p.factors)
                       + f" = {p.product:.6g}")
-        return _draw(self.root, highlight=hi, **kw)
+        return _draw(self.root, highlight=hi, edge_labels=labels, **kw)
 
 
 def _dname(top: str, bottom: str) -> str:
@@ -163,24 +168,6 @@ def _dname(top: str, bottom: str) -> str:
     t = top if _IDENT.match(top) else f"({top})"
     b = bottom if _IDENT.match(bottom) else f"({bottom})"
     return f"d{t}/d{b}"
-
-
-def _where(node: Node, slot: int, names: dict[Node, str]) -> str:
-    """What the letters of the registered formula stand for at this node."""
-    op, ps = node._fn, node._parents
-    if op.name == "weighted_sum":
-        n = node._ctx[0]
-        if slot < n:
-            return f"i = {slot + 1}, x_{slot + 1} = {names[ps[n + slot]]}"
-        if slot < 2 * n:
-            return f"i = {slot - n + 1}, w_{slot - n + 1} = {names[ps[slot - n]]}"
-        return ""
-    if len(ps) == 1:
-        extra = f", n = {node._ctx:g}" if op.name == "pow" else ""
-        return f"x = {names[ps[0]]}{extra}"
-    if len(ps) == 2:
-        return f"a = {names[ps[0]]}, b = {names[ps[1]]}"
-    return ""
 
 
 def _mag(x: float) -> float:
@@ -278,4 +265,5 @@ def _factor(child: Node, slot: int, local: dict, names: dict) -> Factor:
     if child._parents.count(parent) > 1:
         name += f" [arg {slot + 1}]"
     formula = slot_formula(child._fn, child._ctx, slot, len(child._parents))
-    return Factor(child, parent, slot, name, formula, _where(child, slot, names), float(local[child][slot]))
+    letters = formula_letters(child, slot, names.__getitem__)
+    return Factor(child, parent, slot, name, formula, letters, float(local[child][slot]))

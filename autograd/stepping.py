@@ -21,7 +21,7 @@ undone).
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from .engine import Node, Op, Step, unbroadcast
 from .viz import draw as _draw
 from .viz import format_array, graph_order, op_text
 
-__all__ = ["backward_steps", "RichStep", "slot_formula", "node_name"]
+__all__ = ["backward_steps", "RichStep", "slot_formula", "node_name", "formula_letters"]
 
 
 def slot_formula(op: Op, ctx: Any, slot: int, n_inputs: int) -> str:
@@ -50,16 +50,46 @@ def slot_formula(op: Op, ctx: Any, slot: int, n_inputs: int) -> str:
 
 
 def node_name(node: Node, index: int | None = None) -> str:
-    """How steps and explanations name a node: its label, else its op and topological index (``tanh#4``, the
-    drawing's ``n4``), else ``const 3`` / ``input (2, 3)`` for an unlabelled leaf."""
+    """How steps and explanations name a node: its label, else its op's name and its index in the drawing
+    (``weighted_sum#4``: the drawing labels that node ``#4``), else ``const 3`` / ``input (2, 3)`` for an
+    unlabelled leaf."""
     if node.label:
         return node.label
     suffix = "" if index is None else f"#{index}"
     if node._fn is not None:
-        return op_text(node) + suffix
+        return node._fn.name + suffix
     if hasattr(node.data, "shape") and np.ndim(node.data) > 0:
         return f"input{tuple(node.data.shape)}" + suffix
     return f"const {float(np.asarray(node.data)):g}"
+
+
+def formula_letters(node: Node, slot: int, name: Callable[[Node], str]) -> str:
+    """What the letters of the registered formula of ``node``'s op stand for at slot ``slot``:
+    ``'a = w1, b = x'`` for ``w1 * x``, ``'x = z1, n = 2'`` for ``z1 ** 2`` (``name``: node -> its name)."""
+    op, ps, ctx = node._fn, node._parents, node._ctx
+    if op.name == "weighted_sum":
+        n = ctx[0]
+        if slot < n:
+            return f"i = {slot + 1}, x_{slot + 1} = {name(ps[n + slot])}"
+        if slot < 2 * n:
+            return f"i = {slot - n + 1}, w_{slot - n + 1} = {name(ps[slot - n])}"
+        return ""
+    if op.name == "bce_with_logits":
+        return f"z = {name(ps[0])}, y = {name(ps[1])}"
+    if op.name == "matmul":
+        return f"a = {name(ps[0])}, b = {name(ps[1])}, g = the upstream gradient"
+    if op.name == "where":
+        return f"a = {name(ps[0])}, b = {name(ps[1])}, cond = a fixed mask of shape {np.shape(ctx)}"
+    if len(ps) == 1:
+        extra = {"pow": lambda: f", n = {ctx:g}", "leaky_relu": lambda: f", a = {ctx:g}",
+                 "clip": lambda: f", lo = {ctx[0]}, hi = {ctx[1]}",
+                 "softplus": lambda: f", beta = {ctx[0]:g}, threshold = {ctx[1]:g}",
+                 "mean": lambda: f", n = {int(np.size(ps[0].data) // max(np.size(node.data), 1))}",
+                 }.get(op.name, lambda: "")()
+        return f"x = {name(ps[0])}{extra}"
+    if len(ps) == 2:
+        return f"a = {name(ps[0])}, b = {name(ps[1])}"
+    return ""
 
 
 def _brief(x: Any) -> str:
@@ -165,9 +195,10 @@ class RichStep(Step):
         e = html.escape
         node = self.node
         who = e(self.name(node))
-        head = (f"<b>step {self.index}</b>: <code>{who}</code> = <code>{e(op_text(node))}</code>"
+        args = ", ".join(self.name(p) for p in node._parents)
+        head = (f"<b>step {self.index}</b>: <code>{who} = {e(op_text(node))}({e(args)})</code>"
                 f" &nbsp; upstream d(root)/d({who}) = <code>{e(_brief(self.upstream))}</code>")
-        cells = ["parent", "local derivative", "value", "contribution (upstream × local)",
+        cells = ["parent", "local derivative", "where", "value", "contribution (upstream × local)",
                  "parent's total so far"]
         rows = ["<tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"]
         for r in self.rows():
@@ -176,7 +207,8 @@ class RichStep(Step):
                 shapes = f"{np.shape(r['contribution'])} → {np.shape(r['summed'])}"
                 sent += f" → summed over broadcast axes {shapes}: "
                 sent += _brief(r["summed"])
-            vals = [self.name(r["parent"]), r["formula"], _brief(r["local"]), sent, _brief(r["total"])]
+            vals = [self.name(r["parent"]), r["formula"], formula_letters(node, r["slot"], self.name),
+                    _brief(r["local"]), sent, _brief(r["total"])]
             rows.append("<tr>" + "".join(f"<td><code>{e(v)}</code></td>" for v in vals) + "</tr>")
         return f"<div>{head}<table>{''.join(rows)}</table></div>"
 

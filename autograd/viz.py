@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import graphviz
@@ -52,7 +52,7 @@ import numpy as np
 from .engine import Node, topological_order
 
 __all__ = ["draw", "graph_order", "render_svg", "save", "node_kind", "op_text", "format_array", "COLORS",
-           "INSTALL_HINT"]
+           "INSTALL_HINT", "module_of"]
 
 #: fill colours of the node kinds (see the module docstring)
 COLORS = {
@@ -91,6 +91,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _num(x: float) -> str:
+    x = x + 0.0  # -0.0 prints as 0.0000, not -0.0000
     return f"{x:.4f}" if x == 0 or 1e-3 <= abs(x) < 1e5 else f"{x:.3e}"
 
 
@@ -102,7 +103,8 @@ def format_array(a: Any, small: int = _SMALL) -> str:
     if a.ndim == 0:
         return _num(float(a))
     if a.size <= small:
-        fmt = {"float_kind": "{:.4g}".format, "int": str}
+        a = a + 0 if a.dtype.kind == "f" else a  # -0.0 -> 0.0
+        fmt = {"float_kind": "{:.4g}".format, "int": str, "bool": str}
         return np.array2string(a, separator=", ", max_line_width=10_000, formatter=fmt).replace("\n", "")
     if a.size == 0:
         return "[]"
@@ -162,6 +164,9 @@ def op_text(node: Node) -> str:
         return f"astype({ctx})"
     if name == "clip":
         return f"clip({ctx[0]}, {ctx[1]})"
+    if name == "where":
+        cond = np.asarray(ctx)
+        return f"where({format_array(cond) if cond.size <= _SMALL else f'cond{cond.shape}'})"
     if name == "getitem":
         return "[" + _index_text(ctx) + "]"
     return op.symbol
@@ -179,17 +184,22 @@ def _index_text(ix: Any) -> str:
         elif p is None:
             out.append("None")
         elif isinstance(p, np.ndarray):
-            out.append(f"array{p.shape}" if p.size > _SMALL else np.array2string(p, separator=","))
+            kind = "mask" if p.dtype == bool else "array"
+            out.append(f"{kind}{p.shape}" if p.size > _SMALL else format_array(p))
         else:
             out.append(repr(p))
     return ", ".join(out)
 
 
-def _node_label(node: Node, show: Collection[str], grad_text: str | None) -> str:
+def _node_label(node: Node, show: Collection[str], grad_text: str | None, *, name: str | None = None,
+                braces: bool = True) -> str:
+    """The record label of a node. ``name`` replaces its label (a short name inside a module's box, ``#7`` for
+    an unlabelled intermediate node). ``braces`` flips the record: with rankdir LR its fields sit side by side
+    (Values, as in micrograd), without them one under another (Tensors, whose summaries are long)."""
     fields = []
     is_tensor = hasattr(node.data, "shape")
     if "label" in show or is_tensor:
-        head = node.label or ""
+        head = (name if name is not None else node.label or "") if "label" in show else ""
         if is_tensor:
             head = (head + " " if head else "") + f"{tuple(node.data.shape)} {node.data.dtype}"
         if head:
@@ -201,7 +211,8 @@ def _node_label(node: Node, show: Collection[str], grad_text: str | None) -> str
             fields.append("constant")
         else:
             fields.append("grad " + (grad_text if grad_text is not None else _grad_text(node.grad)))
-    return "{ " + " | ".join(_esc_record(f) for f in fields) + " }"
+    body = " | ".join(_esc_record(f) for f in fields)
+    return "{ " + body + " }" if braces else body
 
 
 def _grad_text(g: Any) -> str:
@@ -244,28 +255,65 @@ def _nearest(root: Node, limit: int) -> set[Node]:
     return kept
 
 
+def module_of(label: str | None) -> str | None:
+    """The module a dotted parameter label belongs to: ``'dense1.W'`` -> ``'dense1'``,
+    ``'layers.0.neurons.1.w.0'`` -> ``'layers.0.neurons.1'`` (an index into a list of weights is part of the
+    parameter's name); ``None`` for a plain label such as ``'w1'``."""
+    if not label or "." not in label:
+        return None
+    parts = label.split(".")
+    while parts and parts[-1].isdigit():
+        parts.pop()
+    return ".".join(parts[:-1]) or None
+
+
+def _boxes(module: str) -> list[str]:
+    """The nested boxes a module is drawn in, outermost first: every prefix that is a module rather than a
+    list of them (``layers.0.neurons.1`` -> ``layers.0``, ``layers.0.neurons.1``; ``layers`` and
+    ``layers.0.neurons`` only hold numbered items and get no box of their own)."""
+    parts = module.split(".")
+    return [".".join(parts[:k]) for k in range(1, len(parts) + 1) if k == len(parts) or not parts[k].isdigit()]
+
+
+def _normalise_highlight(highlight: Any, color: str) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+    """``{id(node): colour}`` and ``{(id(child), slot): colour}`` from a list or a mapping of items."""
+    items = highlight.items() if isinstance(highlight, Mapping) else ((h, color) for h in highlight or ())
+    nodes: dict[int, str] = {}
+    edges: dict[tuple[int, int], str] = {}
+    for h, c in items:
+        if isinstance(h, tuple):
+            edges[(id(h[0]), int(h[1]))] = c
+        else:
+            nodes[id(h)] = c
+    return nodes, edges
+
+
 def draw(
     root: Node,
     *,
     show: Collection[str] = ("label", "data", "grad"),
     rankdir: str = "LR",
     max_nodes: int = 500,
-    highlight: Iterable[Any] | None = None,
+    highlight: Iterable[Any] | Mapping[Any, str] | None = None,
     cluster: bool = True,
     legend: bool = False,
     grad_text: Callable[[Node], str | None] | None = None,
     title: str | None = None,
+    edge_labels: Mapping[tuple[Node, int], str] | None = None,
 ) -> graphviz.Digraph:
     """The graph of ``root`` as a :class:`graphviz.Digraph` (shows inline in Jupyter; save with :func:`save`).
 
-    ``show``: which of ``"label"``, ``"data"``, ``"grad"`` each node prints. ``rankdir``: ``"LR"`` (inputs on
-    the left) or ``"TB"``. ``max_nodes``: at most this many nodes (the ones nearest the root) are drawn; the
-    rest become one ``… N more nodes`` node and the picture says so. ``highlight``: nodes, and edges given as
-    ``(child, slot)`` pairs (the edge from ``child.parents[slot]`` into ``child``'s op), drawn in orange.
-    ``cluster``: group nodes labelled ``module.name`` in one box per module. ``legend``: add the colour key.
-    ``grad_text``: optional ``node -> str`` overriding the grad shown (``None`` keeps ``node.grad``; it is not
-    asked about nodes that need no gradient, which say ``constant``); the stepper uses it to show the gradients
-    known at one step. ``title``: a caption under the picture.
+    ``show``: which of ``"label"``, ``"data"``, ``"grad"`` each node prints (an unlabelled intermediate node is
+    named ``#i``, the name steps and explanations use). ``rankdir``: ``"LR"`` (inputs on the left) or ``"TB"``.
+    ``max_nodes``: at most this many nodes (the ones nearest the root) are drawn; the rest become one
+    ``… N more nodes`` node and the picture says so. ``highlight``: nodes, and edges given as ``(child, slot)``
+    pairs (the edge from ``child.parents[slot]`` into ``child``'s op), drawn in orange; or a mapping from such
+    items to colours. ``cluster``: draw each module's parameters (labels ``module.name``) in one box per module,
+    nested as the modules are, with the operations that read them; inside a box a parameter shows the rest of
+    its name (``W`` in the box ``layers.0``). ``legend``: add the colour key. ``grad_text``: optional
+    ``node -> str`` overriding the grad shown (``None`` keeps ``node.grad``; it is not asked about nodes that
+    need no gradient, which say ``constant``); the stepper uses it to show the gradients known at one step.
+    ``title``: a caption under the picture. ``edge_labels``: text written on ``(child, slot)`` edges.
     """
     if max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be at least 1, got {max_nodes}")
@@ -277,13 +325,10 @@ def draw(
     order = graph_order(root)
     index = {node: i for i, node in enumerate(order)}
     kept = set(order) if len(order) <= max_nodes else _nearest(root, max_nodes)
-    hi_nodes: set[Node] = set()
-    hi_edges: set[tuple[Node, int]] = set()
-    for h in highlight or ():
-        if isinstance(h, tuple):
-            hi_edges.add((h[0], int(h[1])))
-        else:
-            hi_nodes.add(h)
+    hot = COLORS["highlight"]
+    hi_nodes, hi_edges = _normalise_highlight(highlight, hot)
+    notes = {(id(c), int(s)): t for (c, s), t in (edge_labels or {}).items()}
+    tensor_braces = rankdir in ("TB", "BT")  # Tensor fields one under another in either direction
 
     dot = graphviz.Digraph(name="chainrule", graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname="Helvetica", fontsize="11")
@@ -301,35 +346,62 @@ def draw(
     if caption:
         dot.attr(label=graphviz.nohtml("\\n".join(c.replace("\\", "\\\\") for c in caption)), labelloc="b")
 
-    clusters: dict[str, list[Node]] = {}
-    plain: list[Node] = []
-    for node in order:
-        if node not in kept:
-            continue
-        label = node.label or ""
-        if cluster and "." in label:
-            clusters.setdefault(label.rsplit(".", 1)[0], []).append(node)
-        else:
-            plain.append(node)
+    # which module box each drawn node (and the op that made it) goes in: a parameter by its label, an
+    # operation that reads parameters of one module (and no other's) in that module's box
+    home: dict[Node, str] = {}
+    if cluster:
+        for node in order:
+            if node not in kept:
+                continue
+            m = module_of(node.label)
+            if m is None and node._fn is not None:
+                owners = {module_of(p.label) for p in node._parents if p._fn is None and p in kept}
+                owners.discard(None)
+                if len(owners) == 1:
+                    m = owners.pop()
+            if m is not None:
+                home[node] = m
+    boxes: dict[str, graphviz.Digraph] = {}
+    parent_box: dict[str, str | None] = {}
+    for m in dict.fromkeys(home.values()):  # first appearance order: deterministic
+        outer = None
+        for b in _boxes(m):
+            if b not in boxes:
+                boxes[b] = graphviz.Digraph(name=f"cluster_{len(boxes)}")
+                parent_box[b] = outer
+                title_ = b if outer is None else b[len(outer) + 1:]
+                boxes[b].attr(label=graphviz.nohtml(_esc_plain(title_)), labelloc="t", style="rounded,dashed",
+                              color="#777777", fontname="Helvetica", fontsize="11")
+            outer = b
 
-    def add_node(g: graphviz.Digraph, node: Node) -> None:
+    def target(node: Node) -> graphviz.Digraph:
+        m = home.get(node)
+        return dot if m is None else boxes[m]
+
+    def short_name(node: Node) -> str | None:
+        m = home.get(node)
+        label = node.label
+        if label and m is not None and label.startswith(m + "."):
+            return label[len(m) + 1:]
+        if not label and node._fn is not None:
+            return f"#{index[node]}"
+        return None
+
+    def add_node(node: Node) -> None:
         i = index[node]
         kind = node_kind(node, root)
         style = "filled,dashed" if kind == "input" else "filled,bold" if kind == "output" else "filled"
         attrs = {"shape": "record", "style": style, "fillcolor": COLORS[kind]}
-        if node in hi_nodes:
-            attrs.update(color=COLORS["highlight"], penwidth="3")
+        if id(node) in hi_nodes:
+            attrs.update(color=hi_nodes[id(node)], penwidth="3")
         gt = grad_text(node) if grad_text is not None and node.requires_grad else None
-        g.node(f"n{i}", graphviz.nohtml(_node_label(node, show, gt)), **attrs)
+        braces = tensor_braces if hasattr(node.data, "shape") else True
+        label = _node_label(node, show, gt, name=short_name(node), braces=braces)
+        target(node).node(f"n{i}", graphviz.nohtml(label), **attrs)
 
-    for node in plain:
-        add_node(dot, node)
-    for k, (prefix, members) in enumerate(clusters.items()):
-        with dot.subgraph(name=f"cluster_{k}") as sub:
-            sub.attr(label=graphviz.nohtml(prefix.replace("\\", "\\\\")), style="rounded,dashed",
-                     color="#777777")
-            for node in members:
-                add_node(sub, node)
+    for node in order:
+        if node in kept:
+            add_node(node)
 
     more = "more"
     if hidden:
@@ -340,22 +412,38 @@ def draw(
             continue
         i = index[node]
         attrs = {"shape": "ellipse", "style": "filled", "fillcolor": COLORS["op"]}
-        if node in hi_nodes:
-            attrs.update(color=COLORS["highlight"], penwidth="3")
-        dot.node(f"n{i}op", graphviz.nohtml(op_text(node).replace("\\", "\\\\")), **attrs)
-        hot = {"color": COLORS["highlight"], "penwidth": "3"}
-        dot.edge(f"n{i}op", f"n{i}", **(hot if node in hi_nodes else {}))
+        mine = hi_nodes.get(id(node))
+        if mine is not None:
+            attrs.update(color=mine, penwidth="3")
+        box = target(node)
+        box.node(f"n{i}op", graphviz.nohtml(_esc_plain(op_text(node))), **attrs)
+        # the op's edge into its result takes the colour of the highlighted slot, else of the node
+        into = next((hi_edges[(id(node), s)] for s in range(len(node._parents)) if (id(node), s) in hi_edges),
+                    mine)
+        box.edge(f"n{i}op", f"n{i}", **({"color": into, "penwidth": "3"} if into is not None else {}))
         seen_more = False
         for slot, parent in enumerate(node._parents):
-            eattrs = {"color": COLORS["highlight"], "penwidth": "3"} if (node, slot) in hi_edges else {}
+            key = (id(node), slot)
+            eattrs = {"color": hi_edges[key], "penwidth": "3"} if key in hi_edges else {}
+            if key in notes:
+                eattrs.update(label=graphviz.nohtml(_esc_plain(notes[key])), fontcolor=eattrs.get("color", "black"),
+                              fontname="Helvetica", fontsize="10")
             if parent in kept:
                 dot.edge(f"n{index[parent]}", f"n{i}op", **eattrs)
             elif not seen_more:  # one edge from the collapsed part is enough
                 seen_more = True
                 dot.edge(more, f"n{i}op", style="dashed")
+    for b in reversed(list(boxes)):  # innermost first: a box is complete before it goes into its parent
+        outer = parent_box[b]
+        (dot if outer is None else boxes[outer]).subgraph(boxes[b])
     if legend:
         _add_legend(dot)
     return dot
+
+
+def _esc_plain(s: str) -> str:
+    """Escape a plain (non-record) label: only the backslash is special."""
+    return s.replace("\\", "\\\\")
 
 
 def _add_legend(dot: graphviz.Digraph) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -115,8 +116,12 @@ def test_lecture_example_with_a_direct_loss_node_reads_dj_dy_hat() -> None:
     for color, name in zip(FACTOR_COLORS, ["dJ/dy_hat", "dy_hat/dz1", "dz1/dw1"]):  # purple, red, blue
         assert f'<span style="color:{color};font-weight:bold;border-bottom:3px solid {color}">{name}</span>' in page
     assert FACTOR_COLORS[:3] == ("#7b2cbf", "#d62828", "#1d4ed8")
+    assert "∋" not in page and "<p>path 1: <span" in page
     src = e.draw(path=0).source
     assert src.count("penwidth=3") >= 7 and "path 1 of 1: dJ/dy_hat * dy_hat/dz1 * dz1/dw1" in src
+    # the slide: each factor's edge in its own colour, labelled with its name and value
+    for color, text in zip(FACTOR_COLORS, ["dJ/dy_hat = ", "dy_hat/dz1 = ", "dz1/dw1 = 2"]):
+        assert re.search(rf'-> n\d+op \[label="{re.escape(text)}[^"]*" color="{color}" fontcolor="{color}"', src)
 
 
 def test_repeated_slots_are_separate_paths() -> None:
@@ -166,7 +171,7 @@ def test_root_itself_and_errors() -> None:
     y = a * 2
     other = explain(y, Value(5.0, label="other"))
     assert other.count == 0 and other.total == 0.0 and other.paths == []
-    assert str(other) == "d(*#2)/dother = 0: *#2 does not depend on other (there is no path between them)"
+    assert str(other) == "d(mul#2)/dother = 0: mul#2 does not depend on other (there is no path between them)"
     with pytest.raises(ValueError, match="requires no grad \\(a constant\\)"):
         explain(y, y.parents[1])
     with pytest.raises(ValueError, match="max_paths must be at least 1, got 0"):

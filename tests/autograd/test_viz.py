@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from conftest import needs_dot
 
-from autograd import Tensor, Value
-from autograd.viz import COLORS, INSTALL_HINT, draw, format_array, node_kind, render_svg, save
+from autograd import Tensor, Value, weighted_sum
+from autograd.tensor import where
+from autograd.viz import COLORS, INSTALL_HINT, draw, format_array, node_kind, op_text, render_svg, save
 
 
 def _lecture_perceptron():
@@ -92,7 +93,7 @@ def test_nodes_that_need_no_gradient_say_constant_even_with_grad_text() -> None:
         asked.append(node)
         return "seen"
 
-    for root, const in ((y, "{ data 3.0000 | constant }"), (t, "{ d (2,) float64 | data [1, -1] | constant }")):
+    for root, const in ((y, "{ data 3.0000 | constant }"), (t, '"d (2,) float64 | data [1, -1] | constant"')):
         for src in (draw(root).source, draw(root, grad_text=grad_text).source):
             assert any(const in v for v in _node_lines(src).values())
             assert "grad 0.0000" not in src and "grad None" not in src
@@ -131,7 +132,7 @@ def test_kinds_are_visually_distinct() -> None:
     assert node_kind(k) == "parameter" and node_kind(Value(1.0, "w")) == "parameter"
     assert node_kind(Value(3.0)) == "input"
     nodes = _node_lines(draw(y).source)
-    W_line, x_line = _by_label(nodes, "{ W"), _by_label(nodes, "{ x")
+    W_line, x_line = _by_label(nodes, "W ("), _by_label(nodes, "x (")
     assert COLORS["parameter"] in W_line and COLORS["input"] in x_line and "dashed" in x_line
     assert COLORS["output"] in nodes["n3"] and "bold" in nodes["n3"]
     assert COLORS["intermediate"] in nodes["n2"]
@@ -146,8 +147,11 @@ def test_tensor_nodes_show_shape_dtype_small_values_and_large_summaries() -> Non
     y.backward()
     nodes = _node_lines(draw(y).source)
     text = "\n".join(nodes.values())
-    assert "{ s (2, 2) float32 | data [[1, 2], [3, 4]] | grad [[1, 1], [1, 1]] }" in text
-    assert "{ big (3, 4) float64 | data mean 5.5000 std 3.4521 min 0.0000 max 11.0000 |" in text
+    # rankdir LR: no outer braces, so a tensor's fields stack one under another and the picture stays narrow
+    assert '"s (2, 2) float32 | data [[1, 2], [3, 4]] | grad [[1, 1], [1, 1]]"' in text
+    assert '"big (3, 4) float64 | data mean 5.5000 std 3.4521 min 0.0000 max 11.0000 |' in text
+    tb = draw(y, rankdir="TB").source  # TB: braces flip the record so the fields stack again
+    assert "{ s (2, 2) float32 | data [[1, 2], [3, 4]] | grad [[1, 1], [1, 1]] }" in tb
     ops = sorted(_label(v) for k, v in nodes.items() if k.endswith("op"))
     assert ops == ["+", "mean", "sum", "sum(axis=1)"]
 
@@ -160,18 +164,101 @@ def test_op_text_shows_constant_arguments() -> None:
                       "max(axis=0, keepdims)"]
 
 
+def _clusters(src: str) -> dict[str, str]:
+    """cluster title -> the DOT text of its box (nested boxes included), from DOT source."""
+    out = {}
+    for m in re.finditer(r"subgraph (cluster_\d+) \{", src):
+        depth, i = 1, m.end()
+        while depth:  # the matching brace
+            depth += {"{": 1, "}": -1}.get(src[i], 0)
+            i += 1
+        body = src[m.end(): i - 1]
+        out[re.search(r"\blabel=(\"[^\"]*\"|\S+)", body).group(1).strip('"')] = body
+    return out
+
+
 def test_clusters_group_dotted_labels_by_module() -> None:
     W1 = Value(0.5, label="dense1.W")
     b1 = Value(0.1, label="dense1.b")
     W2 = Value(-1.0, label="layers.0.W")
     y = (W1 * 2.0 + b1) * W2
-    src = draw(y).source
-    blocks = re.findall(r"subgraph (cluster_\d+) \{(.*?)\n\t\}", src, re.S)
-    assert [b[0] for b in blocks] == ["cluster_0", "cluster_1"]
-    dense, layers = sorted((b[1] for b in blocks), key=lambda b: "layers.0" in b)
-    assert "label=dense1" in dense and "dense1.W" in dense and "dense1.b" in dense and "layers" not in dense
-    assert 'label="layers.0"' in layers and "layers.0.W" in layers and "dense1" not in layers
-    assert "subgraph" not in draw(y, cluster=False).source
+    src = draw(y, title="a caption").source
+    boxes = _clusters(src)
+    assert set(boxes) == {"dense1", "layers.0"}
+    dense, layers = boxes["dense1"], boxes["layers.0"]
+    # inside its module's box a parameter shows the rest of its name; the ops that read it sit in the box too
+    assert "{ W | data 0.5000" in dense and "{ b | data 0.1000" in dense and "layers" not in dense
+    assert "label=\"*\"" in dense and "label=\"+\"" in dense
+    assert "{ W | data -1.0000" in layers and "dense1" not in layers
+    # the caption sits at the bottom; box titles must stay on top (Graphviz would inherit labelloc=b)
+    assert src.count("labelloc=t") == 2 and "labelloc=b" in src
+    flat = draw(y, cluster=False).source
+    assert "subgraph" not in flat and "{ dense1.W | data 0.5000" in flat
+
+
+def test_mlp_clusters_nest_neurons_in_layers_with_list_indices_in_the_name() -> None:
+    # nn.MLP's Value neurons label their weights layers.<l>.neurons.<j>.w.<i>: w.0, w.1 and b are one neuron
+    ps = {name: Value(v, label=name) for v, name in [
+        (0.5, "layers.0.neurons.0.w.0"), (-0.5, "layers.0.neurons.0.w.1"), (0.1, "layers.0.neurons.0.b"),
+        (0.3, "layers.0.neurons.1.w.0"), (0.7, "layers.0.neurons.1.w.1"), (0.2, "layers.0.neurons.1.b"),
+        (1.5, "layers.1.neurons.0.w.0"), (-2.0, "layers.1.neurons.0.w.1"), (0.0, "layers.1.neurons.0.b")]}
+    x = [Value(1.0, label="x1"), Value(2.0, label="x2")]
+
+    def neuron(prefix, inputs):
+        return weighted_sum([ps[f"{prefix}.w.{i}"] for i in range(2)], inputs, ps[f"{prefix}.b"]).tanh()
+
+    h = [neuron(f"layers.0.neurons.{j}", x) for j in range(2)]
+    loss = (neuron("layers.1.neurons.0", h) - 1.0) ** 2
+    loss.backward()
+    src = draw(loss).source
+    boxes = _clusters(src)
+    assert set(boxes) == {"layers.0", "layers.1", "neurons.0", "neurons.1"}  # nested boxes: relative titles
+    assert boxes["layers.0"].count("subgraph cluster_") == 2 and boxes["layers.1"].count("subgraph cluster_") == 1
+    neuron0 = boxes["layers.0"][boxes["layers.0"].index("label=\"neurons.0\""):]
+    assert all(f"{{ {n} | data" in src for n in ("w.0", "w.1", "b"))
+    assert "label=\"layers.0.neurons" not in src and "layers" not in "".join(_node_lines(src).values())
+    assert "b + Σ w·x" in neuron0.split("}")[0] or "b + Σ w·x" in boxes["layers.0"]
+    assert "x1 |" not in "".join(boxes.values())  # inputs stay outside every box
+
+
+def test_unlabelled_intermediate_nodes_show_the_name_steps_and_explain_use() -> None:
+    x = Value(0.5, label="x")
+    y = (x * 2.0).tanh()
+    nodes = _node_lines(draw(y).source)
+    assert "{ #2 | data 1.0000" in nodes["n2"] and "{ #3 | data" in nodes["n3"]
+    assert "{ x | data" in nodes["n0"] and "{ data 2.0000 | constant }" in nodes["n1"]  # leaves: no #
+    assert "#" not in _label(_node_lines(draw(y, show=("data",)).source)["n2"])
+
+
+def test_negative_zero_prints_as_zero() -> None:
+    assert format_array(-0.0) == "0.0000" and format_array(np.array([-0.0, 1.5])) == "[0, 1.5]"
+    w = Value(-1.0, label="w")
+    y = (w * 0.0).tanh()
+    y.backward()
+    assert "grad 0.0000" in draw(y).source and "-0.0000" not in draw(y).source
+
+
+def test_highlight_mapping_colours_items_and_edge_labels_are_written() -> None:
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    y = a * b
+    src = draw(y, highlight={y: "#123456", (y, 1): "#abcdef"}, edge_labels={(y, 1): "dy/db = 2"}).source
+    nodes = _node_lines(src)
+    assert 'color="#123456"' in nodes["n2"]
+    b_id = next(k for k, v in nodes.items() if "{ b |" in v)
+    a_id = next(k for k, v in nodes.items() if "{ a |" in v)
+    assert (f'{b_id} -> n2op [label="dy/db = 2" color="#abcdef" fontcolor="#abcdef" fontname=Helvetica '
+            "fontsize=10 penwidth=3]") in src
+    assert f"{a_id} -> n2op\n" in src  # the other slot is plain
+    assert 'n2op -> n2 [color="#abcdef" penwidth=3]' in src  # the op's result edge takes the slot's colour
+
+
+def test_op_text_of_where_and_masks() -> None:
+    x = Tensor(np.arange(9.0).reshape(3, 3) - 2, requires_grad=True, label="x")
+    small = where(np.array([True, False, True]), x, 0.0)  # a small condition shows its values
+    big = where(x.data > 0, x, x * 0.1)
+    masked = x[x.data > 0]
+    assert [op_text(t) for t in (small, big, masked)] == ["where([True, False, True])", "where(cond(3, 3))",
+                                                          "[mask(3, 3)]"]
 
 
 def test_record_special_characters_are_escaped() -> None:
@@ -203,7 +290,7 @@ def test_same_graph_gives_byte_identical_source_in_another_process() -> None:
                        env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=str(_repo())).stdout
         for seed in ("1", "2")
     ]
-    assert runs[0] == runs[1] and "m1.x4" in runs[0]
+    assert runs[0] == runs[1] and "label=m1" in runs[0] and "{ x4 | data" in runs[0]
 
 
 def _repo():
