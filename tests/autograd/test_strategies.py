@@ -84,3 +84,28 @@ def test_import_without_hypothesis_says_which_extra_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=__file__.rsplit("/tests/", 1)[0])
     assert "pip install 'chainrule[test]'" in out.stdout
+
+
+@given(floats_away_from((0.0,), -0.0105, 0.0105, margin=0.01))
+def test_a_narrow_allowed_region_is_drawn_from_directly_not_filtered_into(x):
+    assert 0.01 <= abs(x) <= 0.0105  # a filter would reject ~95% of draws and fail hypothesis' health check
+
+
+def test_kinks_that_cover_the_whole_range_are_a_clear_error():
+    with pytest.raises(ValueError, match=r"floats_away_from: no float in \[-0.0001, 0.0001\] is 0.001 away from "
+                                         r"the kinks \(0.0,\)"):
+        floats_away_from((0.0,), -1e-4, 1e-4, margin=1e-3)
+    with pytest.raises(ValueError, match="margin must be >= 0, got -1.0"):
+        floats_away_from((0.0,), margin=-1.0)
+
+
+@given(arrays((3,), np.float32, -0.1, 0.1, kinks=(0.05,), margin=0.01))
+def test_bounds_a_float32_cannot_represent_are_rounded_inwards(a):
+    assert a.dtype == np.float32 and np.all(np.abs(a) <= 0.1) and np.all(np.abs(a.astype(np.float64) - 0.05) >= 0.01)
+
+
+def test_a_range_beyond_the_dtype_and_an_integer_dtype_are_clear_errors():
+    with pytest.raises(ValueError, match=r"arrays: \[-1e\+06, 1e\+06\] is outside the range of float16 \(\+-65504\)"):
+        arrays((2,), np.float16, -1e6, 1e6)
+    with pytest.raises(TypeError, match="tensors: dtype int64 is not a float type"):
+        tensors((2,), dtype=np.int64)
