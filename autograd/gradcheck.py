@@ -601,8 +601,11 @@ def _check(
             + ("its derivative was" if len(kinks) == 1 else "their derivatives were")
             + f" not judged. Move the input away from the kink to check {'it' if len(kinks) == 1 else 'them'}."),
             stacklevel=3)
-    if not report.passed and localize:
-        report.culprit = _localize(nodes, eps, atol, rtol, 1)
+    if not report.passed and localize:  # each op is checked with the step that suits its precision
+        report.culprit = _localize(nodes, d_eps, atol, rtol, 1)
+        if report.culprit is None and eps > 10 * d_eps:
+            report.notes.append(f"eps={eps:g} is large: a central difference errs by about eps^2 f'''/6; "
+                                f"try the default eps={d_eps:g}")
     return report
 
 

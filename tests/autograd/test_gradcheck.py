@@ -483,3 +483,9 @@ def test_a_kink_made_by_python_control_flow_warns_instead_of_failing():
         report = gradcheck(lambda a, b: max(a, b) * 2.0, Value(1.0), Value(1.0))
     assert report, str(report)
     assert gradcheck(lambda a, b: max(a, b) * 2.0, Value(1.5), Value(1.0)).checked == 2
+
+
+def test_a_large_eps_is_named_as_the_cause_instead_of_blaming_a_correct_op():
+    report = gradcheck(lambda x: x.exp(), Value(1.0), eps=1.0)  # (e^2 - e^0) / 2 is not e: truncation error
+    assert not report and report.culprit is None
+    assert any("eps=1 is large" in n for n in report.notes), report.notes
