@@ -5,9 +5,7 @@ runs many more for a local deep check.
 """
 
 import os
-import shutil
 
-import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -19,9 +17,3 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
-
-HAVE_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(
-    not HAVE_DOT,
-    reason="Graphviz's 'dot' program is not installed (apt-get install graphviz); DOT text is still tested",
-)

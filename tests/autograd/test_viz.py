@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import graphviz
 import numpy as np
 import pytest
-from conftest import needs_dot
+from markers import needs_dot
 
 from autograd import Tensor, Value, weighted_sum
 from autograd.tensor import where

@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 import pytest
+from fdcheck import check_tensor, check_values
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from nn_fd import check_tensor, check_values
 
 import nn
 import nn.functional as F

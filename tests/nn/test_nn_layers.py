@@ -3,10 +3,10 @@ through every layer against finite differences."""
 
 import numpy as np
 import pytest
+from fdcheck import check_parameters, check_tensor, check_values
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from nn_fd import check_parameters, check_tensor, check_values
 
 import nn
 from autograd import Tensor, Value, ops
