@@ -22,6 +22,7 @@ import linecache
 import math
 import os
 import sys
+import weakref
 from typing import Any
 
 import numpy as np
@@ -102,51 +103,40 @@ def _what(x: Any) -> str:
     return " and ".join(kinds) + (f" ({count} of {a.size} elements)" if a.size > 1 else "")
 
 
-def _user_site() -> tuple[str, Node | None]:
-    """The first stack frame outside the autograd package (the user's line that made the node), and the node
-    whose derivative is being recorded when the node is made inside ``backward(create_graph=True)``."""
-    frame, recording = sys._getframe(1), None
+def _user_site() -> str:
+    """The first stack frame outside the autograd package: the user's line that made the node."""
+    frame = sys._getframe(1)
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE:
-        if frame.f_code is engine._propagate.__code__ and recording is None:
-            recording = frame.f_locals.get("node")
         frame = frame.f_back
     if frame is None:  # pragma: no cover - always called from user code
-        return "an unknown place", recording
+        return "an unknown place"
     fname, line = frame.f_code.co_filename, frame.f_lineno
     src = linecache.getline(fname, line).strip()
-    return f"{fname}:{line} in {frame.f_code.co_name}" + (f"\n      {src}" if src else ""), recording
+    return f"{fname}:{line} in {frame.f_code.co_name}" + (f"\n      {src}" if src else "")
 
 
 class _Detector:
     """What the engine calls when anomaly detection is on (see ``engine._mode.anomaly``)."""
 
     def __init__(self) -> None:
-        self.sites: dict[int, tuple[Node, str]] = {}  # id(node) -> (node, where it was made); cleared on exit
-        self._sweep_at = 4096
-        probe = (object(),)
-        self._alone = sys.getrefcount(probe[0])  # the count of an object only a tuple of the dict refers to
-
-    def _sweep(self) -> None:
-        """Forget the nodes only ``sites`` keeps alive (graphs the program dropped), newest first so that a
-        freed node releases its parents before they are looked at; so a long loop does not hoard memory."""
-        for key in reversed(list(self.sites)):
-            entry = self.sites[key]
-            if sys.getrefcount(entry[0]) <= self._alone:
-                del self.sites[key]
-            del entry
-        self._sweep_at = max(4096, 2 * len(self.sites))
+        # id(node) -> (weak reference to the node, where it was made). A weak reference keeps no graph alive, and
+        # its callback forgets the entry when the node is freed, so a long training loop does not hoard memory.
+        self.sites: dict[int, tuple[weakref.ref, str]] = {}
+        #: the node whose derivative rule backward(create_graph=True) is recording right now (set by the engine)
+        self.recording: Node | None = None
 
     def _describe_inputs(self, node: Node) -> str:
         return "\n".join(f"    input {i}: {_summary(p.data)}" for i, p in enumerate(node._parents))
 
     def _site(self, node: Node) -> str:
-        return self.sites.get(id(node), (None, "an unknown place (made before detect_anomaly was entered)"))[1]
+        ref, site = self.sites.get(id(node), (None, ""))
+        if ref is not None and ref() is node:
+            return site
+        return "an unknown place (made before detect_anomaly was entered)"
 
     def forward(self, node: Node) -> None:
-        site, recording = _user_site()
-        self.sites[id(node)] = (node, site)
-        if len(self.sites) >= self._sweep_at:
-            self._sweep()
+        site, recording, key = _user_site(), self.recording, id(node)
+        self.sites[key] = (weakref.ref(node, lambda _, key=key, sites=self.sites: sites.pop(key, None)), site)
         if _finite(node.data):
             return
         bad_inputs = sum(not _finite(p.data) for p in node._parents)

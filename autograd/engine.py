@@ -172,7 +172,7 @@ class enable_grad(no_grad):
 class Node:
     """Base of Value and Tensor: what the engine, the stepper and the renderer read."""
 
-    __slots__ = ("data", "grad", "label", "_parents", "_fn", "_ctx")
+    __slots__ = ("data", "grad", "label", "_parents", "_fn", "_ctx", "__weakref__")
 
     requires_grad: bool = True
     #: math namespace whose functions act on this node's raw ``data`` (set by subclasses)
@@ -370,7 +370,11 @@ def _propagate(
                 store(node, g)
             parents = node._parents
             if create_graph:  # the rule runs on the nodes themselves, so it is recorded
+                if anomaly is not None:
+                    anomaly.recording = node  # so a NaN made inside the rule is blamed on this node's op
                 grads = _call_rule(fn, F, node._ctx, g, node, parents, [p.requires_grad for p in parents])
+                if anomaly is not None:
+                    anomaly.recording = None
             else:
                 try:  # unpacked by arity: this is the hottest line of the engine
                     if len(parents) == 1:

@@ -99,8 +99,10 @@ def test_restores_nests_and_clears():
     assert engine._mode.anomaly is None
     with detect_anomaly():
         outer = engine._mode.anomaly
-        Tensor([1.0], requires_grad=True).exp()
+        kept = Tensor([1.0], requires_grad=True).exp()
         assert len(outer.sites) == 1
+        Tensor([1.0], requires_grad=True).exp()  # dropped at once: its record goes with it (a weak reference)
+        assert len(outer.sites) == 1 and kept is not None
         with detect_anomaly():
             assert engine._mode.anomaly is outer  # nested blocks share the records
         with detect_anomaly(enabled=False):
