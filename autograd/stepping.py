@@ -171,11 +171,19 @@ class RichStep(Step):
         return out
 
     # -- text ------------------------------------------------------------------------------------------------
+    def expression(self) -> str:
+        """The node as its op applied to its parents' names: ``z1 * w2``, ``error ** 2``, ``sigmoid(z)``."""
+        node, names = self.node, [self.name(p) for p in self.node._parents]
+        symbol = node._fn.symbol
+        if len(names) == 2 and symbol in ("+", "-", "*", "/", "@", "**"):
+            return f"{names[0]} {symbol} {names[1]}"
+        if node._fn.name == "pow":
+            return f"{names[0]} ** {node._ctx:g}"
+        return f"{op_text(node)}({', '.join(names)})"
+
     def __str__(self) -> str:
         node = self.node
-        args = ", ".join(self.name(p) for p in node._parents)
-        parts = [f"step {self.index}: {self.name(node)} = {op_text(node)}({args})",
-                 f"upstream {_brief(self.upstream)}"]
+        parts = [f"step {self.index}: {self.name(node)} = {self.expression()}", f"upstream {_brief(self.upstream)}"]
         for r in self.rows():
             who = self.name(r["parent"])
             if r["contribution"] is None:
@@ -186,7 +194,9 @@ class RichStep(Step):
                 shapes = f"{np.shape(r['contribution'])} summed to {np.shape(r['summed'])}"
                 sent = f"{shapes} {_brief(r['summed'])}"
             local, total = _brief(r["local"]), _brief(r["total"])
-            parts.append(f"{who}: {r['formula']} = {local}, gets {sent}, total {total}")
+            letters = formula_letters(node, r["slot"], self.name)
+            formula = f"{r['formula']} [{letters}]" if letters else r["formula"]
+            parts.append(f"{who}: {formula} = {local}, gets {sent}, total {total}")
         return " | ".join(parts)
 
     __repr__ = __str__
@@ -195,8 +205,7 @@ class RichStep(Step):
         e = html.escape
         node = self.node
         who = e(self.name(node))
-        args = ", ".join(self.name(p) for p in node._parents)
-        head = (f"<b>step {self.index}</b>: <code>{who} = {e(op_text(node))}({e(args)})</code>"
+        head = (f"<b>step {self.index}</b>: <code>{who} = {e(self.expression())}</code>"
                 f" &nbsp; upstream d(root)/d({who}) = <code>{e(_brief(self.upstream))}</code>")
         cells = ["parent", "local derivative", "where", "value", "contribution (upstream × local)",
                  "parent's total so far"]

@@ -95,8 +95,9 @@ def test_lecture_chain_prints_one_line_per_step() -> None:
     J.label = "J"
     lines = [str(s) for s in backward_steps(J)]
     assert lines == [
-        "step 0: J = **2(z1) | upstream 1 | z1: n * x^(n-1) = -6, gets -6, total -6",
-        "step 1: z1 = *(w1, x) | upstream -6 | w1: b = -1, gets 6, total 6 | x: a = 3, gets -18, total -18",
+        "step 0: J = z1 ** 2 | upstream 1 | z1: n * x^(n-1) [x = z1, n = 2] = -6, gets -6, total -6",
+        "step 1: z1 = w1 * x | upstream -6 | w1: b [a = w1, b = x] = -1, gets 6, total 6 | "
+        "x: a [a = w1, b = x] = 3, gets -18, total -18",
     ]
     assert w1.grad == 6.0 and x.grad == -18.0
 
@@ -111,7 +112,8 @@ def test_repeated_parent_gets_one_row_per_slot_and_running_totals() -> None:
     assert [r["local"] for r in rows] == [3.0, 3.0]
     assert [r["contribution"] for r in rows] == [3.0, 3.0]
     assert [r["total"] for r in rows] == [6.0, 6.0]  # the total after the step: both slots are in
-    assert str(step) == "step 0: mul#1 = *(a, a) | upstream 1 | a: b = 3, gets 3, total 6 | a: a = 3, gets 3, total 6"
+    assert str(step) == ("step 0: mul#1 = a * a | upstream 1 | a: b [a = a, b = a] = 3, gets 3, total 6 | "
+                         "a: a [a = a, b = a] = 3, gets 3, total 6")
     assert a.grad == 6.0
 
 
@@ -121,7 +123,7 @@ def test_html_names_the_arguments_says_what_the_letters_are_and_escapes() -> Non
     y.label = "y"
     (step,) = backward_steps(y)
     page = step._repr_html_()
-    assert "<code>y = *(a&lt;b&amp;c&gt;, k)</code>" in page and "<b>step 0</b>" in page
+    assert "<code>y = a&lt;b&amp;c&gt; * k</code>" in page and "<b>step 0</b>" in page
     assert "<th>where</th>" in page and "<code>a = a&lt;b&amp;c&gt;, b = k</code>" in page
     assert "a<b" not in page
 
@@ -166,7 +168,7 @@ def test_draw_shows_the_gradients_known_at_that_step() -> None:
     assert f"{{ z | data -2.0000 | grad {dz:.4f} }}" in last
     assert f"{{ w | data -1.0000 | grad {2 * dz:.4f} }}" in last  # its one consumer z has sent: final
     assert last.count("penwidth=3") == 5  # z, its op node, the op's edge to z and its two parent edges
-    assert "step 2: z = *(w, x)" in last
+    assert "step 2: z = w * x" in last
 
 
 def test_draw_says_so_far_only_while_consumers_remain_and_shows_constants_as_constants() -> None:
@@ -225,10 +227,12 @@ def test_broadcast_summing_is_visible_on_tensor_steps() -> None:
     (row_mm, row_b) = add.rows()
     assert row_mm["summed"] is None and np.shape(row_b["contribution"]) == (2, 4)
     np.testing.assert_array_equal(row_b["summed"], [2.0, 2.0, 2.0, 2.0])
-    assert "b: 1 = (2, 4) mean 1, gets (2, 4) summed to (4,) [2, 2, 2, 2], total [2, 2, 2, 2]" in str(add)
+    assert "b: 1 [a = matmul#3, b = b] = (2, 4) mean 1, gets (2, 4) summed to (4,) [2, 2, 2, 2], total [2, 2, 2, 2]" \
+        in str(add)
     assert "summed over broadcast axes (2, 4) → (4,)" in add._repr_html_()
     mm = steps[2]
-    assert "x: no gradient (constant)" in str(mm) and "W: a^T @ g = (3, 4) mean 5" in str(mm)
+    assert "x: no gradient (constant)" in str(mm)
+    assert "W: a^T @ g [a = x, b = W, g = the upstream gradient] = (3, 4) mean 5" in str(mm)
     np.testing.assert_array_equal(b.grad, [2.0, 2.0, 2.0, 2.0])
 
 
