@@ -7,8 +7,8 @@
 >>> J = z1 ** 2; J.label = "J"
 >>> for step in backward_steps(J):
 ...     print(step)
-step 0: J = **2(z1) | upstream 1 | z1: n * x^(n-1) = -6, gets -6, total -6
-step 1: z1 = *(w1, x) | upstream -6 | w1: b = -1, gets 6, total 6 | x: a = 3, gets -18, total -18
+step 0: J = z1 ** 2 | upstream 1 | z1: n * x^(n-1) [x = z1, n = 2] = -6, gets -6, total -6
+step 1: z1 = w1 * x | upstream -6 | w1: b [a = w1, b = x] = -1, gets 6, total 6 | x: a [a = w1, b = x] = 3, ...
 
 Each step is the engine's own :class:`~autograd.engine.Step` (the backward loop paused after one node), so
 running the steps to the end leaves exactly the gradients ``J.backward()`` leaves. A step holds the node, its
