@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks.__main__ import BENCHMARKS, main
 from benchmarks.common import HEADER, Row, interleaved, markdown_table
+from benchmarks.digits import digits_split, ours_fit, ours_loop, torch_loop
 from benchmarks.scalar import build_chain, demo_step, initial_weights, our_mlp, two_moons
 from benchmarks.tensor_mlp import hand_large, hand_small, init_mlp, ours_large, ours_small
 
@@ -30,7 +31,7 @@ def test_quick_suite_runs_in_a_subprocess_and_writes_the_table(tmp_path):
     text = out.read_text()
     assert header in text and "Command: `python -m benchmarks --quick`" in text
     for needle in ("micrograd demo step", "chain of", "memory per graph node", "tensor large", "tensor small",
-                   "per-op overhead"):
+                   "per-op overhead", "digits 64-64-10"):
         assert needle in text, needle
     assert "FAILED" not in text
 
@@ -50,7 +51,7 @@ def test_rows_without_micrograd_and_torch_are_skipped_gracefully(tmp_path, monke
 def test_only_rejects_an_unknown_benchmark():
     with pytest.raises(SystemExit):
         main(["--only", "nonexistent"])
-    assert set(BENCHMARKS) == {"micrograd", "chain", "large", "small", "per_op"}
+    assert set(BENCHMARKS) == {"micrograd", "chain", "large", "small", "per_op", "digits"}
 
 
 def test_markdown_table_and_row_cells():
@@ -118,3 +119,48 @@ def test_hand_numpy_and_ours_agree_on_the_small_step():
     hand, ours = hand_small(Ws, bs, np.asarray(X), Y), ours_small(Ws, bs, np.asarray(X), Y)
     for _ in range(3):
         np.testing.assert_allclose(ours(), hand(), rtol=1e-12)
+
+
+def test_digits_quick_runs_and_reports_both_dtypes(tmp_path):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "d.md"
+    assert main(["--quick", "--only", "digits", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "Command: `python -m benchmarks --quick --only digits`" in text
+    for dtype in ("float64", "float32"):
+        assert f"b32 {dtype}, 240 train samples: nn.fit, s/epoch" in text
+        assert f"b32 {dtype}, 240 train samples: explicit loop, s/epoch" in text
+        assert f"b32 {dtype}, 240 train samples: held-out 20% accuracy after 2 epochs" in text
+    assert ">= 97% (full run only) | info |" in text  # two epochs on a subset do not judge the accuracy
+    assert "FAILED" not in text and "**NO**" not in text
+
+
+def test_digits_row_is_skipped_without_scikit_learn(tmp_path, monkeypatch):
+    for name in ("sklearn", "sklearn.datasets"):
+        monkeypatch.setitem(sys.modules, name, None)
+    out = tmp_path / "d.md"
+    assert main(["--quick", "--only", "digits", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| digits 64-64-10: skipped |" in text and "scikit-learn not installed" in text
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_digits_contenders_start_alike_and_see_the_same_batches(dtype):
+    pytest.importorskip("sklearn")
+    data = tuple(a.astype(dtype) if a.dtype.kind == "f" else a for a in digits_split(quick=True))
+    fit_epoch, fit_held = ours_fit(data, dtype)
+    loop_epoch, loop_held = ours_loop(data, dtype)
+    before = loop_held()
+    assert fit_held() == before
+    for _ in range(2):  # the second epoch checks that both reshuffle alike
+        fit_epoch()
+        loop_epoch()
+    after = loop_held()
+    assert after[0] < before[0]  # Adam trained
+    np.testing.assert_allclose(fit_held(), after, rtol=1e-12 if dtype == np.float64 else 1e-6)
+    torch = pytest.importorskip("torch")
+    torch_epoch, torch_held = torch_loop(torch, data, dtype)
+    np.testing.assert_allclose(torch_held()[0], before[0], rtol=1e-12 if dtype == np.float64 else 1e-5)
+    for _ in range(2):
+        torch_epoch()
+    np.testing.assert_allclose(torch_held()[0], after[0], rtol=1e-9 if dtype == np.float64 else 1e-4)
