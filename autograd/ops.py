@@ -249,16 +249,22 @@ ADD = register(Op(
     formula=("1", "1"),
 ))
 
+def _want(needs: Any, i: int) -> bool:
+    """Whether input ``i`` needs a gradient (``needs`` is None when every input does); selective rules skip
+    work for the others, such as the gradient of a data batch."""
+    return needs is None or needs[i]
+
+
 SUB = register(Op(
-    "sub", symbol="-", arity=2,
+    "sub", symbol="-", arity=2, selective=True,
     forward=lambda F, ctx, a, b: a - b,
-    backward=lambda F, ctx, g, out, a, b: (g, -g),
+    backward=lambda F, ctx, g, out, a, b, needs=None: (g, -g if _want(needs, 1) else None),
     formula=("1", "-1"),
 ))
 
 
 def _mul_backward(F, ctx, g, out, a, b, needs=None):
-    return (g * b if needs is None or needs[0] else None, g * a if needs is None or needs[1] else None)
+    return (g * b if _want(needs, 0) else None, g * a if _want(needs, 1) else None)
 
 
 MUL = register(Op(
@@ -269,9 +275,10 @@ MUL = register(Op(
 ))
 
 DIV = register(Op(
-    "div", symbol="/", arity=2,
+    "div", symbol="/", arity=2, selective=True,
     forward=lambda F, ctx, a, b: F.div(a, b),
-    backward=lambda F, ctx, g, out, a, b: (F.mulz(g, 1 / b), F.mulz(g, -out / b)),
+    backward=lambda F, ctx, g, out, a, b, needs=None: (
+        F.mulz(g, 1 / b) if _want(needs, 0) else None, F.mulz(g, -out / b) if _want(needs, 1) else None),
     formula=("1/b", "-a/b^2"),
 ))
 
@@ -375,9 +382,10 @@ SOFTPLUS = register(Op(  # ctx: (beta, threshold), PyTorch's defaults (1, 20)
 ))
 
 BCE_WITH_LOGITS = register(Op(  # binary cross-entropy of logits z against targets y, element-wise, in one node
-    "bce_with_logits", symbol="bce(z, y)", arity=2,
+    "bce_with_logits", symbol="bce(z, y)", arity=2, selective=True,
     forward=lambda F, ctx, z, y: F.softplus(z) - y * z,  # = -y log s(z) - (1 - y) log(1 - s(z)), stably
-    backward=lambda F, ctx, g, out, z, y: (g * (F.sigmoid(z) - y), g * -z),
+    backward=lambda F, ctx, g, out, z, y, needs=None: (
+        g * (F.sigmoid(z) - y) if _want(needs, 0) else None, g * -z if _want(needs, 1) else None),
     formula=("sigmoid(z) - y", "-z"),
 ))
 
@@ -430,7 +438,7 @@ def _matmul_backward(F, ctx, g, out, a, b, needs=None):
     gradients are computed for the matrices and the promoted axis dropped again. Batch axes that were
     broadcast are summed away by the engine."""
     if a.ndim == 2 and b.ndim == 2:  # the common case, d/da = g b^T and d/db = a^T g
-        return (g @ b.T if needs is None or needs[0] else None, a.T @ g if needs is None or needs[1] else None)
+        return (g @ b.T if _want(needs, 0) else None, a.T @ g if _want(needs, 1) else None)
     a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
     b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
     if a.ndim == 1 and b.ndim == 1:
@@ -442,11 +450,11 @@ def _matmul_backward(F, ctx, g, out, a, b, needs=None):
     else:
         g2 = g
     ga = gb = None
-    if needs is None or needs[0]:
+    if _want(needs, 0):
         ga = g2 @ F.swap(b2)
         if a.ndim == 1:
             ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
-    if needs is None or needs[1]:
+    if _want(needs, 1):
         gb = F.swap(a2) @ g2
         if b.ndim == 1:
             gb = gb.reshape(gb.shape[:-1])

@@ -179,7 +179,8 @@ class Tensor(Node):
         return _new(data, False, (), None, ctx)
 
     def _binary(self, other: Any, op: ops.Op, reflected: bool = False) -> Tensor:
-        other = _lift(other, self.data, op.name)
+        if other.__class__ is not Tensor:
+            other = _lift(other, self.data, op.name)
         a, b = (other, self) if reflected else (self, other)
         try:
             data = op.forward(ArrayMath, None, a.data, b.data)
@@ -188,7 +189,7 @@ class Tensor(Node):
             if op is ops.MATMUL:
                 raise ShapeError(f"matmul: shapes {sa} and {sb} are not aligned ({_inner(sa, sb)})") from None
             raise ShapeError(f"{op.name}: cannot broadcast shapes {sa} and {sb}") from None
-        if not isinstance(data, _ndarray):
+        if data.__class__ is not _ndarray:
             data = np.asarray(data)
         if _mode.enabled and (a.requires_grad or b.requires_grad):
             return _new(data, True, (a, b), op)
