@@ -10,8 +10,8 @@ import threading
 
 import numpy as np
 import pytest
+from graphs import value_graphs
 from hypothesis import given
-from hypothesis import strategies as st
 
 import autograd
 from autograd import REGISTRY, Tensor, Value, backward_steps, no_grad, topological_order
@@ -156,22 +156,7 @@ def test_topological_order_places_parents_first() -> None:
             assert pos[id(parent)] < pos[id(node)]
 
 
-@st.composite
-def random_value_graph(draw):
-    """A random DAG of Values: each new node combines earlier ones (reuse and diamonds included)."""
-    n_leaves = draw(st.integers(1, 4))
-    nodes = [Value(draw(st.floats(-2, 2)), label=f"x{i}") for i in range(n_leaves)]
-    for _ in range(draw(st.integers(1, 25))):
-        i = draw(st.integers(0, len(nodes) - 1))
-        j = draw(st.integers(0, len(nodes) - 1))
-        kind = draw(st.sampled_from(["add", "mul", "tanh", "sigmoid", "sub", "sin"]))
-        a, b = nodes[i], nodes[j]
-        nodes.append({"add": lambda: a + b, "mul": lambda: a * b, "sub": lambda: a - b, "tanh": lambda: a.tanh(),
-                      "sigmoid": lambda: a.sigmoid(), "sin": lambda: a.sin()}[kind]())
-    return nodes[:n_leaves], nodes[-1]
-
-
-@given(random_value_graph())
+@given(value_graphs())
 def test_steps_replay_backward_exactly(graph) -> None:
     leaves, root = graph
     root.backward()

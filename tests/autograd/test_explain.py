@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from graphs import value_graphs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,20 +16,10 @@ from autograd.explain import FACTOR_COLORS, explain
 
 
 @st.composite
-def value_graphs(draw):
-    """A random DAG of Values with reuse, diamonds and repeated slots (a * a); returns a leaf and the root."""
-    n_leaves = draw(st.integers(1, 3))
-    nodes = [Value(draw(st.floats(-1.5, 1.5)), label=f"x{i}") for i in range(n_leaves)]
-    for _ in range(draw(st.integers(1, 14))):
-        a = nodes[draw(st.integers(0, len(nodes) - 1))]
-        b = nodes[draw(st.integers(0, len(nodes) - 1))]
-        kind = draw(st.sampled_from(["add", "mul", "sub", "tanh", "sigmoid", "sin", "pow", "ws", "div"]))
-        nodes.append({
-            "add": lambda: a + b, "mul": lambda: a * b, "sub": lambda: a - b, "tanh": lambda: a.tanh(),
-            "sigmoid": lambda: a.sigmoid(), "sin": lambda: a.sin(), "pow": lambda: a**3,
-            "ws": lambda: weighted_sum([a, b], [b, 0.5], a), "div": lambda: a / (b * b + 1.0),
-        }[kind]())
-    return nodes[draw(st.integers(0, n_leaves - 1))], nodes[-1]
+def leaf_and_root(draw):
+    """A random Value graph (tests/support/graphs.py) and one of its leaves."""
+    leaves, root = draw(value_graphs(max_leaves=3, max_ops=14))
+    return leaves[draw(st.integers(0, len(leaves) - 1))], root
 
 
 def _fresh_grad(root: Value, node: Value) -> float:
@@ -38,7 +29,7 @@ def _fresh_grad(root: Value, node: Value) -> float:
     return node.grad
 
 
-@given(value_graphs())
+@given(leaf_and_root())
 def test_sum_over_paths_equals_backward(graph) -> None:
     leaf, root = graph
     e = explain(root, leaf, max_paths=10_000)
@@ -57,7 +48,7 @@ def test_sum_over_paths_equals_backward(graph) -> None:
     assert mags == sorted(mags, reverse=True)
 
 
-@given(value_graphs(), st.integers(1, 3))
+@given(leaf_and_root(), st.integers(1, 3))
 def test_capped_listing_is_the_largest_and_the_rest_adds_up(graph, cap) -> None:
     leaf, root = graph
     full = explain(root, leaf, max_paths=10_000)

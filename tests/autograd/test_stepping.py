@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from graphs import value_graphs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,23 +12,6 @@ from autograd import REGISTRY, Tensor, Value, ops, topological_order, weighted_s
 from autograd.engine import Step
 from autograd.stepping import RichStep, backward_steps, formula_letters, node_name, slot_formula
 from autograd.tensor import concatenate, maximum, minimum, where
-
-
-@st.composite
-def value_graphs(draw):
-    """A random DAG of Values: each new node combines earlier ones (reuse, diamonds and a + a included)."""
-    n_leaves = draw(st.integers(1, 4))
-    nodes = [Value(draw(st.floats(-2, 2)), label=f"x{i}") for i in range(n_leaves)]
-    for _ in range(draw(st.integers(1, 20))):
-        a = nodes[draw(st.integers(0, len(nodes) - 1))]
-        b = nodes[draw(st.integers(0, len(nodes) - 1))]
-        kind = draw(st.sampled_from(["add", "mul", "sub", "tanh", "sigmoid", "sin", "pow", "ws"]))
-        nodes.append({
-            "add": lambda: a + b, "mul": lambda: a * b, "sub": lambda: a - b, "tanh": lambda: a.tanh(),
-            "sigmoid": lambda: a.sigmoid(), "sin": lambda: a.sin(), "pow": lambda: a**2,
-            "ws": lambda: weighted_sum([a, b], [b, 0.5], a),
-        }[kind]())
-    return nodes[:n_leaves], nodes[-1]
 
 
 def _assert_reverse_topological(steps: list[RichStep]) -> None:
