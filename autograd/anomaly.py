@@ -115,6 +115,12 @@ def _user_site() -> str:
     return f"{fname}:{line} in {frame.f_code.co_name}" + (f"\n      {src}" if src else "")
 
 
+def _raise(lines: list[str], op: str, *more: str) -> None:
+    """Raise the report: its lines, the op's hint when there is one, then anything more."""
+    hint = [f"  hint: {_HINTS[op]}"] if op in _HINTS else []
+    raise AnomalyError("\n".join([*lines, *hint, *more]))
+
+
 class _Detector:
     """What the engine calls when anomaly detection is on (see ``engine._mode.anomaly``)."""
 
@@ -149,11 +155,9 @@ class _Detector:
         inputs = f"its inputs ({bad_inputs} non-finite):" if bad_inputs else "its inputs (all finite):"
         lines = [f"detect_anomaly: {name} produced {_what(node.data)} in its output (forward pass)",
                  f"  created at {site}", f"  {inputs}", self._describe_inputs(node)]
-        if name in _HINTS:
-            lines.append(f"  hint: {_HINTS[name]}")
         if name in _MASKABLE:
-            lines.append(f"  {_WHERE_NOTE}")
-        raise AnomalyError("\n".join(lines))
+            _raise(lines, name, f"  {_WHERE_NOTE}")
+        _raise(lines, name)
 
     def _recorded_backward(self, step: Node, node: Node) -> None:
         """A NaN/inf made while ``backward(create_graph=True)`` records the rule of ``node``: name that op."""
@@ -162,9 +166,7 @@ class _Detector:
                  f"create_graph=True, in its {step._fn.name} step)",
                  f"  local derivative: {node._fn.describe()}",
                  f"  the node was created at {self._site(node)}", "  its inputs:", self._describe_inputs(node)]
-        if name in _HINTS:
-            lines.append(f"  hint: {_HINTS[name]}")
-        raise AnomalyError("\n".join(lines))
+        _raise(lines, name)
 
     def backward(self, node: Node, upstream: Any, grads: Any) -> None:
         if not _finite(upstream):
@@ -179,9 +181,7 @@ class _Detector:
                      f"from a finite upstream gradient ({_summary(getattr(upstream, 'data', upstream))})",
                      f"  local derivative: d/d(input {i}) = {formula}",
                      f"  the node was created at {site}", "  its inputs:", self._describe_inputs(node)]
-            if name in _HINTS:
-                lines.append(f"  hint: {_HINTS[name]}")
-            raise AnomalyError("\n".join(lines))
+            _raise(lines, name)
 
 
 class detect_anomaly(contextlib.ContextDecorator):
