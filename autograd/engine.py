@@ -126,6 +126,9 @@ class _GradMode(threading.local):
     #: passed to ``anomaly.forward(node)`` and every backward step to ``anomaly.backward(node, upstream, grads)``
     anomaly: Any = None
 
+    def __init__(self) -> None:
+        self.saved: list[bool] = []  # grad modes to restore, innermost last (one stack per thread)
+
 
 _mode = _GradMode()
 
@@ -141,11 +144,11 @@ class no_grad:
     _enable = False
 
     def __enter__(self) -> None:
-        self._prev = _mode.enabled
+        _mode.saved.append(_mode.enabled)  # a per-thread stack: one instance may be nested or shared
         _mode.enabled = self._enable
 
     def __exit__(self, *exc: object) -> None:
-        _mode.enabled = self._prev
+        _mode.enabled = _mode.saved.pop()
 
     def __call__(self, func: Callable) -> Callable:
         import functools
@@ -390,6 +393,8 @@ def _propagate(
                         grads = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents])
                 except (ZeroDivisionError, OverflowError):  # float division by zero: redo it as numpy would
                     grads = _call_rule(fn, F, node._ctx, g, node.data, [p.data for p in parents], None)
+            if grads.__class__ is not tuple and grads.__class__ is not list or len(grads) != len(parents):
+                _bad_rule(fn, grads, parents)
             if anomaly is not None:
                 anomaly.backward(node, g, grads)
             if broadcasts:
@@ -398,7 +403,7 @@ def _propagate(
                         continue
                     pdata = parent.data  # the one place where broadcasting is undone and dtypes are kept
                     if pg.shape != pdata.shape:
-                        pg = unbroadcast(pg, pdata.shape)
+                        pg = _fit(pg, pdata.shape, fn)
                     if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
                         pg = pg.astype(pdata.dtype)
                     elif pg is g and parent._fn is None and not create_graph:
@@ -414,6 +419,29 @@ def _propagate(
                 totals = tuple(get(p) if p.requires_grad else None for p in parents)
                 yield (step_class or Step)(index, node, g, tuple(grads), totals, dict(buffer), F)
                 index += 1
+
+
+def _fit(g: Any, shape: tuple[int, ...], fn: Op) -> Any:
+    """:func:`unbroadcast`, or a clear error when ``fn``'s rule returned a gradient that cannot have come from
+    broadcasting the input (a rule of your own with a bug, say)."""
+    try:
+        fitted = unbroadcast(g, shape)
+    except ValueError:
+        fitted = None
+    if fitted is None or fitted.shape != shape:
+        raise ValueError(
+            f"backward of {fn.name}: its rule returned a gradient of shape {tuple(g.shape)} for an input of shape "
+            f"{shape}; a gradient must have the input's shape (or a shape that broadcasts from it)"
+        )
+    return fitted
+
+
+def _bad_rule(fn: Op, grads: Any, parents: tuple) -> None:
+    raise TypeError(
+        f"backward of {fn.name}: its rule must return one gradient (or None) per input, a tuple of "
+        f"{len(parents)}; it returned {type(grads).__name__}"
+        + (f" of {len(grads)}" if isinstance(grads, (tuple, list)) else "")
+    )
 
 
 def backward(root: Node, grad: Any = None, *, create_graph: bool = False) -> None:

@@ -67,6 +67,8 @@ def _lift(x: Any, like: np.ndarray, op: str) -> Tensor:
         return x
     if cls is float or cls is int:  # the common case first: it is on every `x * 2.0`
         return _new(np.asarray(x, dtype=like.dtype if like.dtype.kind == "f" else None), False, (), None)
+    if isinstance(x, (np.floating, np.integer)) and like.dtype.kind == "f":
+        return _new(np.asarray(x, dtype=like.dtype), False, (), None)  # numpy scalars are weak too, as in PyTorch
     if isinstance(x, Tensor):
         return x
     if isinstance(x, Node):
@@ -77,7 +79,10 @@ def _lift(x: Any, like: np.ndarray, op: str) -> Tensor:
     if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
         arr = np.asarray(x, dtype=like.dtype if like.dtype.kind == "f" else None)
     else:
-        arr = _as_array(x)
+        try:
+            arr = _as_array(x)
+        except TypeError:
+            raise TypeError(f"{op}: cannot combine a Tensor with {type(x).__name__} {x!r}") from None
     return _new(arr, False, (), None)
 
 
@@ -88,12 +93,22 @@ def _axes(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     seq = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in seq:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < max(ndim, 1):
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -max(ndim, 1) <= a < max(ndim, 1):
             raise np.exceptions.AxisError(f"{op}: axis {a!r} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
+    if ndim == 0:
+        return ()  # as PyTorch: axis 0 or -1 of a 0-d tensor reduces nothing
     return tuple(sorted(out))
+
+
+def _one_axis(axis: Any, ndim: int, op: str) -> int:
+    """A single axis (softmax and friends normalise along one axis only)."""
+    if isinstance(axis, (tuple, list)) or ndim == 0:
+        raise ValueError(f"{op}: needs one axis of a tensor with at least one dimension, got axis={axis!r} "
+                         f"for {ndim} dimensions")
+    return _axes(axis, ndim, op)[0]
 
 
 class Tensor(Node):
@@ -136,7 +151,7 @@ class Tensor(Node):
                 )
             g = np.ones_like(self.data)
         else:
-            g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.data.dtype)
+            g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)  # our own copy
             if g.shape != self.data.shape:
                 raise ShapeError(
                     f"backward: grad has shape {g.shape} but the output has shape {self.data.shape}"
@@ -145,12 +160,14 @@ class Tensor(Node):
 
     @staticmethod
     def _store_grad(node: Tensor, g: Any) -> None:
-        if node.grad is None:
-            if node._fn is None and isinstance(g, _ndarray) and (g.base is not None or not g.flags.writeable):
-                g = g.copy()  # a leaf's grad is its own writable array, never a view of another node's
-            node.grad = g
-        else:
-            node.grad = node.grad + g
+        if node.grad is not None:
+            g = node.grad + g
+        if g.__class__ is not _ndarray:
+            if not isinstance(g, Tensor):  # (a Tensor under create_graph)
+                g = np.asarray(g)  # numpy's 0-d results are scalars; a gradient is always an array
+        elif node.grad is None and node._fn is None and (g.base is not None or not g.flags.writeable):
+            g = g.copy()  # a leaf's grad is its own writable array, never a view of another node's
+        node.grad = g
 
     @staticmethod
     def _quiet() -> Any:
@@ -230,6 +247,11 @@ class Tensor(Node):
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
     def item(self) -> float:
         """The single element as a Python number."""
         if self.data.size != 1:
@@ -265,6 +287,8 @@ class Tensor(Node):
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self) -> str:
+        if self.data.size == 0:
+            return f"Tensor(shape={self.data.shape}, dtype={self.data.dtype})"
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20, edgeitems=3,
                                prefix="Tensor(")
         extra = []
@@ -417,8 +441,12 @@ class Tensor(Node):
     clamp = clip
 
     def astype(self, dtype: Any) -> Tensor:
-        """The tensor cast to ``dtype``; the gradient is cast back."""
-        return self._unary(ops.ASTYPE, np.dtype(dtype))
+        """The tensor cast to ``dtype``; the gradient is cast back. A cast to an integer or bool dtype gives a
+        constant (as PyTorch's ``.long()``): no gradient flows through rounding."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            return Tensor(self.data.astype(dtype))
+        return self._unary(ops.ASTYPE, dtype)
 
     # -- reductions -----------------------------------------------------------------------------------------
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -456,11 +484,11 @@ class Tensor(Node):
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x) / sum(exp(x)) along ``axis``, stable for large inputs."""
-        return self._unary(ops.SOFTMAX, _axes(axis, self.ndim, "softmax")[0])
+        return self._unary(ops.SOFTMAX, _one_axis(axis, self.ndim, "softmax"))
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - logsumexp(x) along ``axis`` (never log(softmax(x)))."""
-        return self._unary(ops.LOG_SOFTMAX, _axes(axis, self.ndim, "log_softmax")[0])
+        return self._unary(ops.LOG_SOFTMAX, _one_axis(axis, self.ndim, "log_softmax"))
 
     # -- shape ----------------------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -484,12 +512,19 @@ class Tensor(Node):
             axes = tuple(axes[0])
         if not axes:
             axes = tuple(range(self.ndim))[::-1]
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
-        return self._unary(ops.TRANSPOSE, tuple(a % self.ndim for a in axes))
+        n = self.ndim
+        if len(axes) != n or any(not isinstance(a, (int, np.integer)) or not -n <= a < n for a in axes) or \
+                sorted(a % n for a in axes) != list(range(n)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the {n} axes of shape {self.shape}")
+        return self._unary(ops.TRANSPOSE, tuple(a % n for a in axes))
 
     def swapaxes(self, a: int, b: int) -> Tensor:
-        perm = list(range(self.ndim))
+        """Exchange two axes."""
+        n = self.ndim
+        for ax in (a, b):
+            if not -n <= ax < n:
+                raise np.exceptions.AxisError(f"swapaxes: axis {ax} is out of range for shape {self.shape}")
+        perm = list(range(n))
         perm[a], perm[b] = perm[b], perm[a]
         return self.transpose(tuple(perm))
 
@@ -510,6 +545,8 @@ class Tensor(Node):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         lead = len(shape) - self.ndim
+        if any(n == -1 for n in shape[:lead]):
+            raise ShapeError(f"expand: -1 is not allowed in a new leading dimension (shape {self.shape} to {shape})")
         full = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         return self.broadcast_to(full)
 
@@ -535,12 +572,12 @@ class Tensor(Node):
 
         Repeated integer indices accumulate their gradients.
         """
-        if isinstance(index, Tensor):
-            index = index.data
+        # index arrays are copied: backward reads them later, after the caller may have changed theirs
+        if isinstance(index, (Tensor, np.ndarray, list)):
+            index = np.array(index.data if isinstance(index, Tensor) else index)
         elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        elif isinstance(index, list):
-            index = np.asarray(index)
+            index = tuple(np.array(i.data if isinstance(i, Tensor) else i) if isinstance(i, (Tensor, np.ndarray, list))
+                          else i for i in index)
         try:
             data = self.data[index]
         except IndexError as e:
@@ -568,7 +605,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``cond`` else ``b``. The branch not selected gets exactly zero gradient (no NaN leaks)."""
-    c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
+    c = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)  # a copy: backward reads it later
     like = a.data if isinstance(a, Tensor) else b.data if isinstance(b, Tensor) else np.asarray(a)
     ta, tb = _lift(a, like, "where"), _lift(b, like, "where")
     try:

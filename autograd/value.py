@@ -19,6 +19,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import ops
 from .engine import Node, _mode
 from .ops import FloatMath, NodeMath
@@ -53,7 +55,7 @@ def _lift(x: Any, op: str) -> Value:
         return c
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):
+    if isinstance(x, (numbers.Real, np.bool_)):
         return Constant(x)
     if hasattr(x, "shape") and hasattr(x, "_fn"):
         raise TypeError(
@@ -81,15 +83,12 @@ class Value(Node):
     def __init__(self, data: Any, label: str | None = None) -> None:
         if isinstance(data, Value):
             data = data.data
-        if isinstance(data, (bool, numbers.Real)) and not isinstance(data, complex):
+        if isinstance(data, (bool, np.bool_, numbers.Real)):
             self.data = float(data)
-        else:
-            try:
-                self.data = float(data)  # 0-d numpy arrays and other real-number-likes
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"Value: data must be a real number, got {type(data).__name__} {data!r}"
-                ) from None
+        elif isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "biuf":
+            self.data = float(data)
+        else:  # strings, complex numbers, Tensors (that would silently detach them), ...
+            raise TypeError(f"Value: data must be a real number, got {type(data).__name__} {data!r}")
         self.grad = 0.0
         self.label = label
         self._parents = ()

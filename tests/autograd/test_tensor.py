@@ -203,3 +203,119 @@ def test_training_steps_do_not_grow_memory() -> None:
     now, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert now - base < 20_000, f"tracked memory grew by {now - base} bytes over 1000 steps"
+
+
+# --- findings of an adversarial audit, each a bug before its fix --------------------------------------------
+
+
+def test_a_0d_tensor_cannot_be_iterated_and_others_iterate_by_rows() -> None:
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        sum(Tensor(3.0))
+    rows = list(Tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert [r.data.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_a_cast_to_integers_is_a_constant() -> None:
+    x = Tensor([1.3, 2.7], requires_grad=True)
+    n = x.astype(np.int64)
+    assert not n.requires_grad and n.data.tolist() == [1, 2]
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (n * 2.5).sum().backward()
+
+
+def test_a_malformed_rule_of_your_own_is_a_clear_error() -> None:
+    from autograd import Op, apply, register, unregister
+
+    no_tuple = register(Op("test_no_tuple", arity=1, forward=lambda F, c, x: x * 3,
+                           backward=lambda F, c, g, o, x: g * 3, formula=("3",)))
+    wrong_shape = register(Op("test_wrong_shape", arity=1, forward=lambda F, c, x: x * 3,
+                              backward=lambda F, c, g, o, x: (np.ones(5),), formula=("3",)))
+    try:
+        with pytest.raises(TypeError, match="backward of test_no_tuple: its rule must return one gradient"):
+            apply(no_tuple, Tensor([1.0, 2.0, 3.0], requires_grad=True)).sum().backward()
+        with pytest.raises(TypeError, match="backward of test_no_tuple"):
+            apply(no_tuple, Value(2.0)).backward()
+        with pytest.raises(ValueError, match=r"backward of test_wrong_shape: .* shape \(5,\) for an input of shape "
+                                             r"\(3,\)"):
+            apply(wrong_shape, Tensor([1.0, 2.0, 3.0], requires_grad=True)).sum().backward()
+    finally:
+        unregister("test_no_tuple")
+        unregister("test_wrong_shape")
+
+
+def test_where_does_not_leak_nan_in_a_recorded_backward_either() -> None:
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        autograd.where(x.data > 0, x.sqrt(), 0.0).sum().backward(create_graph=True)
+    np.testing.assert_allclose(x.grad.data, [0.0, 0.25])
+
+
+def test_powers_at_a_zero_base_follow_pytorch() -> None:
+    v = Value(0.0)
+    (v**0).backward()
+    assert v.grad == 0.0
+    t = Tensor([0.0, 2.0], requires_grad=True)
+    (t**0).sum().backward()
+    assert t.grad.tolist() == [0.0, 0.0]
+    b = Tensor([2.0, 2.0], requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (Tensor([0.0, 2.0]) ** b).sum().backward()
+    np.testing.assert_allclose(b.grad, [0.0, 4 * np.log(2)])
+
+
+def test_index_arrays_and_masks_are_copied() -> None:
+    x = Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    idx = np.array([0, 1])
+    y = x[idx]
+    idx[0] = 3
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 0.0, 0.0]
+    mask = np.array([True, False, True, False])
+    z = autograd.where(mask, x, 0.0)
+    mask[:] = True
+    x.zero_grad()
+    z.sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 1.0, 0.0]
+
+
+def test_numpy_scalars_do_not_promote_float32() -> None:
+    t = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    for out in (t * np.float64(2), t / np.sqrt(4.0), np.int64(2) * t, t - np.float64(1)):
+        assert out.dtype == np.float32
+
+
+def test_axis_arguments_are_checked() -> None:
+    m = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="transpose: axes"):
+        m.transpose(5, 0)
+    with pytest.raises(np.exceptions.AxisError, match="swapaxes: axis 5 is out of range"):
+        m.swapaxes(0, 5)
+    with pytest.raises(ValueError, match="softmax: needs one axis"):
+        m.softmax(axis=(0, 1))
+    with pytest.raises(ShapeError, match="expand: -1 is not allowed in a new leading dimension"):
+        Tensor(np.ones(3)).expand(-1, 3)
+    s = Tensor(2.0, requires_grad=True)
+    assert s.sum(0).item() == 2.0 and s.mean(-1).item() == 2.0  # axis 0/-1 of a 0-d tensor, as PyTorch
+    with pytest.raises(TypeError, match="add: cannot combine a Tensor with str 'a'"):
+        m + "a"
+
+
+def test_gradients_are_arrays_and_our_own() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    (x * 3).backward()
+    assert isinstance(x.grad, np.ndarray) and x.grad.shape == ()
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    seed = np.array([1.0, 1.0])
+    w.backward(seed)
+    seed[0] = 100.0
+    assert w.grad.tolist() == [1.0, 1.0]
+    assert "shape=(0, 3)" in repr(Tensor(np.zeros((0, 3))))
+
+
+def test_one_no_grad_instance_can_be_nested_and_shared() -> None:
+    ng = autograd.no_grad()
+    with ng:
+        with ng:
+            assert not autograd.is_grad_enabled()
+        assert not autograd.is_grad_enabled()
+    assert autograd.is_grad_enabled()

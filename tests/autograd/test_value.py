@@ -141,6 +141,11 @@ def test_type_errors_are_clear() -> None:
         Value("a")
     with pytest.raises(TypeError, match="Value: data must be a real number, got complex"):
         Value(1j)
+    with pytest.raises(TypeError, match="Value: data must be a real number, got str '3'"):
+        Value("3")  # float("3") would accept it
+    with pytest.raises(TypeError, match="Value: data must be a real number, got Tensor"):
+        Value(Tensor(2.0, requires_grad=True))  # it would silently cut the Tensor's graph
+    assert (Value(2.0) * np.bool_(True)).data == 2.0
     with pytest.raises(TypeError, match="mul: cannot combine a Value with a Tensor of shape"):
         Value(1.0) * Tensor([1.0, 2.0])
     with pytest.raises(TypeError, match="add: cannot combine a Tensor of shape \\(2,\\) with a Value"):
