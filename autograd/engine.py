@@ -96,8 +96,15 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    def __reduce__(self) -> tuple:
+        return (_registered, (self.name,))  # an op pickles as its registry name (its rules are lambdas)
+
 
 REGISTRY: dict[str, Op] = {}
+
+
+def _registered(name: str) -> Op:
+    return REGISTRY[name]
 
 
 def register(op: Op) -> Op:
@@ -375,7 +382,10 @@ def _propagate(
             if create_graph:  # the rule runs on the nodes themselves, so it is recorded
                 if anomaly is not None:
                     anomaly.recording = node  # so a NaN made inside the rule is blamed on this node's op
-                grads = _call_rule(fn, F, node._ctx, g, node, parents, [p.requires_grad for p in parents])
+                try:
+                    grads = _call_rule(fn, F, node._ctx, g, node, parents, [p.requires_grad for p in parents])
+                except ValueError as e:  # e.g. sqrt's 1/(2 sqrt x) recorded at x = 0 (a DomainError for a Value)
+                    raise type(e)(f"backward of {fn.name} (recorded, create_graph=True): {e}") from e
                 if anomaly is not None:
                     anomaly.recording = None
             else:

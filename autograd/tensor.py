@@ -204,6 +204,9 @@ class Tensor(Node):
         except ValueError:
             sa, sb = a.data.shape, b.data.shape
             if op is ops.MATMUL:
+                if sa and sb and len(sb) > 1 and sa[-1] == sb[-2]:
+                    raise ShapeError(f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast "
+                                     f"({sa[:-2]} and {sb[:-2]})") from None
                 raise ShapeError(f"matmul: shapes {sa} and {sb} are not aligned ({_inner(sa, sb)})") from None
             raise ShapeError(f"{op.name}: cannot broadcast shapes {sa} and {sb}") from None
         if data.__class__ is not _ndarray:

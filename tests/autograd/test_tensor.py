@@ -319,3 +319,19 @@ def test_one_no_grad_instance_can_be_nested_and_shared() -> None:
             assert not autograd.is_grad_enabled()
         assert not autograd.is_grad_enabled()
     assert autograd.is_grad_enabled()
+
+
+def test_batch_mismatch_in_matmul_and_recorded_singular_derivatives_are_named() -> None:
+    with pytest.raises(ShapeError, match=r"matmul: the batch dimensions of shapes \(2, 3, 4\) and \(5, 4, 2\) do not "
+                                         r"broadcast \(\(2,\) and \(5,\)\)"):
+        Tensor(np.ones((2, 3, 4))) @ Tensor(np.ones((5, 4, 2)))
+    v = Value(0.0)
+    with pytest.raises(ValueError, match=r"backward of sqrt \(recorded, create_graph=True\): div: division by zero"):
+        v.sqrt().backward(create_graph=True)
+
+
+def test_graphs_pickle_with_their_ops_by_name() -> None:
+    import pickle
+
+    y = pickle.loads(pickle.dumps(Value(2.0) * 3))
+    assert y.op is autograd.ops.MUL and y.data == 6.0
