@@ -149,7 +149,7 @@ class Tensor(Node):
                     ".sum() or .mean() first, or pass grad= an array of shape "
                     f"{self.data.shape} (d loss / d output)"
                 )
-            g = np.ones_like(self.data)
+            g = np.ones(self.data.shape, dtype=self.data.dtype)  # (np.ones_like is slow on 0-d arrays)
         else:
             g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)  # our own copy
             if g.shape != self.data.shape:
