@@ -27,7 +27,19 @@ from .functional import grad, hessian, hvp, value_and_grad
 from .gradcheck import GradcheckError, GradcheckKinkWarning, GradcheckReport, gradcheck, gradgradcheck
 from .ops import DomainError
 from .stepping import backward_steps
-from .tensor import ShapeError, Tensor, cat, concatenate, maximum, minimum, one_hot, stack, tensor, where
+from .tensor import (
+    ShapeError,
+    Tensor,
+    cat,
+    concatenate,
+    linear,
+    maximum,
+    minimum,
+    one_hot,
+    stack,
+    tensor,
+    where,
+)
 from .value import Constant, Value, weighted_sum
 from .viz import draw
 
@@ -53,6 +65,7 @@ __all__ = [
     "DomainError",
     "ShapeError",
     "where",
+    "linear",
     "maximum",
     "minimum",
     "concatenate",

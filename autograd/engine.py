@@ -399,6 +399,9 @@ def _propagate(
                                                 needs=(a.requires_grad, b.requires_grad))
                         else:
                             grads = fn.backward(F, node._ctx, g, node.data, a.data, b.data)
+                    elif broadcasts and fn.selective:
+                        grads = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents],
+                                            needs=tuple(p.requires_grad for p in parents))
                     else:
                         grads = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents])
                 except (ZeroDivisionError, OverflowError):  # float division by zero: redo it as numpy would

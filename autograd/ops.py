@@ -492,6 +492,21 @@ MATMUL = register(Op(
 ))
 
 
+def _linear_backward(F, ctx, g, out, x, W, b, needs=None):
+    """out = x @ W + b: the matrix product's two gradients, and g itself for b (the engine sums it over the
+    batch axes, as for any broadcast input)."""
+    gx, gW = _matmul_backward(F, ctx, g, out, x, W, None if needs is None else needs[:2])
+    return gx, gW, (g if _want(needs, 2) else None)
+
+
+LINEAR = register(Op(  # a dense layer's z = x @ W + b in one node (the lecture's z_i = w_0,i + sum_j x_j w_j,i)
+    "linear", symbol="x @ W + b", arity=3, selective=True,
+    forward=lambda F, ctx, x, W, b: x @ W + b,
+    backward=_linear_backward,
+    formula=("g @ W^T", "x^T @ g", "1 (summed over the batch)"),
+))
+
+
 def _keep(g: Any, axes: tuple[int, ...] | None, keepdims: bool, shape: tuple[int, ...]) -> Any:
     """Reshape a reduced gradient so it broadcasts against the input (put the reduced axes back as 1s)."""
     if keepdims or axes is None:

@@ -78,6 +78,8 @@ def formula_letters(node: Node, slot: int, name: Callable[[Node], str]) -> str:
         return f"z = {name(ps[0])}, y = {name(ps[1])}"
     if op.name == "matmul":
         return f"a = {name(ps[0])}, b = {name(ps[1])}, g = the upstream gradient"
+    if op.name == "linear":
+        return f"x = {name(ps[0])}, W = {name(ps[1])}, g = the upstream gradient"
     if op.name == "where":
         return f"a = {name(ps[0])}, b = {name(ps[1])}, cond = a fixed mask of shape {np.shape(ctx)}"
     if len(ps) == 1:
@@ -179,6 +181,8 @@ class RichStep(Step):
             return f"{names[0]} {symbol} {names[1]}"
         if node._fn.name == "pow":
             return f"{names[0]} ** {node._ctx:g}"
+        if node._fn.name == "linear":
+            return f"{names[0]} @ {names[1]} + {names[2]}"
         return f"{op_text(node)}({', '.join(names)})"
 
     def __str__(self) -> str:

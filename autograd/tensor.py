@@ -618,6 +618,19 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     return Tensor._apply(ops.WHERE, (ta, tb), c)
 
 
+def linear(x: Any, W: Any, b: Any = None) -> Tensor:
+    """x @ W + b as one node (what a dense layer computes; PyTorch's ``F.linear`` with W of shape (in, out)).
+
+    d/dx = g @ W^T, d/dW = x^T @ g, d/db = g summed over the batch. Without ``b`` it is ``x @ W``.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if b is None:
+        return x @ W
+    W = _lift(W, x.data, "linear")
+    b = _lift(b, x.data, "linear")
+    return Tensor._apply(ops.LINEAR, (x, W, b))
+
+
 def maximum(a: Any, b: Any) -> Tensor:
     """Element-wise maximum; ties share the gradient (1/2 each)."""
     ta = a if isinstance(a, Tensor) else _lift(a, np.asarray(b.data if isinstance(b, Tensor) else b), "maximum")

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value, weighted_sum
+from autograd import Tensor, Value, linear, weighted_sum
 
 from . import functional as F
 from . import init as initializers
@@ -228,9 +228,7 @@ class Dense(Module):
                 f"Dense({self.in_features} -> {self.out_features}): input of shape {x.shape} has "
                 f"{x.shape[-1] if x.ndim else 0} features in its last axis, expected {self.in_features}"
             )
-        z = x @ self.W
-        if self.b is not None:
-            z = z + self.b
+        z = linear(x, self.W, self.b)  # x @ W + b as one graph node (x @ W without a bias)
         return self._g(z)
 
     def extra_repr(self) -> str:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd
 from autograd import REGISTRY, Tensor, Value, concatenate, maximum, minimum, ops, stack, weighted_sum, where
 from autograd.engine import Op, register, topological_order
 from autograd.gradcheck import (
@@ -75,6 +76,9 @@ CATALOGUE: dict[str, list[Case]] = {
     "cos": [Case(lambda x: x.cos(), ((-4.0, 4.0),))],
     "weighted_sum": [Case(lambda w1, w2, x1, x2, b: weighted_sum([w1, w2], [x1, x2], b), (ANY,) * 5, tensor=False),
                      Case(lambda w, x: weighted_sum([w], [x]), (ANY, ANY), tensor=False)],
+    "linear": [Case(lambda x, W, b: autograd.linear(x, W, b), (ANY, ANY, ANY), ((4, 3), (3, 2), (2,)), value=False),
+               Case(lambda x, W, b: autograd.linear(x, W, b), (ANY, ANY, ANY), ((2, 4, 3), (3, 2), (2,)),
+                    value=False)],
     "matmul": [Case(lambda a, b: a @ b, (ANY, ANY), ((2, 3), (3, 4)), value=False),
                Case(lambda a, b: a @ b, (ANY, ANY), ((3,), (3, 2)), value=False),
                Case(lambda a, b: a @ b, (ANY, ANY), ((2, 2, 3), (3,)), value=False),

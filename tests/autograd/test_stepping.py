@@ -8,6 +8,7 @@ from graphs import value_graphs
 from hypothesis import given
 from hypothesis import strategies as st
 
+import autograd
 from autograd import REGISTRY, Tensor, Value, ops, topological_order, weighted_sum
 from autograd.engine import Step
 from autograd.stepping import RichStep, backward_steps, formula_letters, node_name, slot_formula
@@ -259,6 +260,7 @@ BUILDERS = {
     "sin": lambda: _t().sin(), "cos": lambda: _t().cos(),
     "weighted_sum": lambda: weighted_sum([Value(1.0, "w1"), Value(2.0, "w2")], [Value(3.0, "x1"), 4.0],
                                          Value(0.5, "b")),
+    "linear": lambda: autograd.linear(_t(), _t(_X.T, "W"), _t(np.zeros(_X.shape[0]), "b")),
     "matmul": lambda: _t() @ _t(_X.T, "y"), "sum": lambda: _t().sum(axis=1), "mean": lambda: _t().mean(axis=0),
     "max": lambda: _t().max(axis=1), "min": lambda: _t().min(), "maximum": lambda: maximum(_t(), _t(label="y")),
     "minimum": lambda: minimum(_t(), _t(label="y")), "clip": lambda: _t().clip(-1, 1),
@@ -287,3 +289,13 @@ def test_every_registered_op_steps_with_its_registered_formulas(name: str) -> No
         assert (r["local"] is not None) == r["parent"].requires_grad
     for p in out.parents:
         assert p.grad is not None or not p.requires_grad
+
+
+def test_a_dense_layers_step_reads_like_its_formula() -> None:
+    x = Tensor(np.ones((3, 2)), label="x")
+    W = Tensor(np.ones((2, 4)), requires_grad=True, label="W")
+    b = Tensor(np.zeros(4), requires_grad=True, label="b")
+    (step,) = [s for s in backward_steps(autograd.linear(x, W, b).sum()) if s.op is autograd.ops.LINEAR]
+    text = str(step)
+    assert "= x @ W + b |" in text and "W: x^T @ g [x = x, W = W, g = the upstream gradient]" in text
+    assert "b: 1 (summed over the batch)" in text and "summed to (4,)" in text

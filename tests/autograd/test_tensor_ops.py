@@ -164,6 +164,17 @@ def test_matmul_1d_2d_and_batched(data) -> None:
 
 
 @given(st.data())
+def test_linear_is_matmul_plus_bias_in_one_node(data) -> None:
+    n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
+    batch = data.draw(st.sampled_from([(), (2,)]))
+    x, W, b = data.draw(arrays(batch + (n, k))), data.draw(arrays((k, m))), data.draw(arrays((m,)))
+    out = autograd.linear(Tensor(x), Tensor(W, requires_grad=True), Tensor(b, requires_grad=True))
+    assert out.op is ops.LINEAR
+    np.testing.assert_allclose(out.data, x @ W + b)
+    check_tensor_gradients(lambda x, W, b: autograd.linear(x, W, b), [x, W, b])
+
+
+@given(st.data())
 def test_indexing(data) -> None:
     x = data.draw(arrays(data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))))
     kind = data.draw(st.sampled_from(["int", "slice", "ints_with_repeats", "mask", "tuple", "newaxis"]))
@@ -293,7 +304,7 @@ def test_value_and_0d_tensor_agree(name: str) -> None:
 
 
 def test_every_registered_op_is_exercised_here_or_in_test_value() -> None:
-    covered = set(BINARY) | set(UNARY) | {"matmul", "sum", "mean", "max", "min", "getitem", "scatter_add",
+    covered = set(BINARY) | set(UNARY) | {"matmul", "linear", "sum", "mean", "max", "min", "getitem", "scatter_add",
                                           "concatenate", "where", "weighted_sum"}
     names = {"squeeze_unsqueeze": "reshape", "softplus_beta": "softplus", "pow_fractional": "pow",
              "var": "mean", "broadcast_to": "broadcast_to"}
