@@ -146,9 +146,15 @@ def is_grad_enabled() -> bool:
 
 
 class no_grad:
-    """Context manager (and decorator): operations inside record no graph. Thread-safe, re-entrant."""
+    """Context manager (and decorator, with or without parentheses): operations inside record no graph.
+    Thread-safe and re-entrant."""
 
     _enable = False
+
+    def __new__(cls, func: Callable | None = None) -> Any:
+        if func is not None:  # used bare, as @no_grad
+            return cls()(func)
+        return super().__new__(cls)
 
     def __enter__(self) -> None:
         _mode.saved.append(_mode.enabled)  # a per-thread stack: one instance may be nested or shared

@@ -97,6 +97,12 @@ def test_no_grad_records_nothing() -> None:
 
     assert decorated().parents == ()
 
+    @no_grad
+    def bare() -> Value:
+        return x * 2
+
+    assert bare().parents == () and autograd.is_grad_enabled()
+
 
 def test_no_grad_is_per_thread() -> None:
     seen = []
