@@ -78,9 +78,15 @@ def train_red_green(epochs: int = 150, verbose: int = 1, out: IO[str] = sys.stdo
     )
     print(f"\n3. Training {model.__class__.__name__} 2-16-16-1 on {len(X)} red/green points (two moons)", file=out)
     optimizer = nn.Adam(model.parameters(), lr=0.03)
+    callbacks = []
+    if verbose and not sys.stderr.isatty():  # a log, not a terminal: a line every 25 epochs instead of a bar
+        verbose = 0
+        callbacks.append(train.LambdaCallback(on_epoch_end=lambda e, logs: print(
+            f"   epoch {e + 1:>3}: " + ", ".join(f"{k} {v:.4f}" for k, v in logs.items()), file=out)
+            if (e + 1) % 25 == 0 else None))
     history = train.fit(model, X, y.reshape(-1, 1).astype(np.float64), loss="bce_with_logits", optimizer=optimizer,
                         epochs=epochs, batch_size=32, validation_split=0.2, seed=0, metrics=["accuracy"],
-                        verbose=verbose)
+                        callbacks=callbacks, verbose=verbose)
     last = {k: v[-1] for k, v in history.history.items()}
     print(f"   after {epochs} epochs: " + ", ".join(f"{k} {v:.4f}" for k, v in last.items()), file=out)
     return model, X, y, history
