@@ -2,9 +2,10 @@
 
 ``Value`` (a differentiable scalar) and ``Tensor`` (a differentiable numpy array) record the operations applied to
 them; ``backward()`` applies the chain rule over the recorded graph in reverse topological order. Around that one
-engine: ``draw`` (Graphviz), ``backward_steps`` (backprop one node at a time), ``explain`` (the chain-rule factors
-behind one gradient), ``gradcheck`` (finite differences that say where and why), higher-order ``grad``,
-``hessian`` and ``hvp``, and ``detect_anomaly``. Hypothesis strategies live in ``autograd.strategies``.
+engine: ``draw`` (Graphviz), ``backward_steps`` (backprop one node at a time), ``Stepper`` (forward and back
+through it, with a widget and a kernel-free HTML player), ``explain`` (the chain-rule factors behind one
+gradient), ``gradcheck`` (finite differences that say where and why), higher-order ``grad``, ``hessian`` and
+``hvp``, and ``detect_anomaly``. Hypothesis strategies live in ``autograd.strategies``.
 """
 
 from . import ops
@@ -26,6 +27,7 @@ from .explain import explain
 from .functional import grad, hessian, hvp, value_and_grad
 from .gradcheck import GradcheckError, GradcheckKinkWarning, GradcheckReport, gradcheck, gradgradcheck
 from .ops import DomainError
+from .stepper import Stepper
 from .stepping import backward_steps
 from .tensor import (
     ShapeError,
@@ -54,6 +56,7 @@ __all__ = [
     "is_grad_enabled",
     "backward",
     "backward_steps",
+    "Stepper",
     "Step",
     "topological_order",
     "REGISTRY",

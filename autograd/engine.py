@@ -352,10 +352,12 @@ def _call_rule(op: Op, F: Any, ctx: Any, g: Any, out: Any, xs: Any, needs: Any) 
 
 
 def _propagate(
-    root: Node, grad: Any, create_graph: bool, stepping: bool, step_class: type[Step] | None = None
+    root: Node, grad: Any, create_graph: bool, stepping: bool, step_class: type[Step] | None = None,
+    into: dict[Node, Any] | None = None,
 ) -> Iterator[Step]:
     """The backward pass. A generator so that :func:`backward_steps` can pause it; :func:`backward` runs it
-    to the end (it never yields then)."""
+    to the end (it never yields then). With ``into``, what would be added to each ``.grad`` goes into that dict
+    instead (node -> gradient, in the order backward adds them) and no ``.grad`` changes."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward: the root does not require grad (nothing in its graph does). Create the inputs you want "
@@ -365,7 +367,7 @@ def _propagate(
     order = topological_order(root)
     broadcasts = root._broadcasts
     F = root._node_math if create_graph else root._math
-    store = root._store_grad
+    store = root._store_grad if into is None else into.__setitem__
     anomaly = _mode.anomaly
     buffer: dict[Node, Any] = {root: seed}
     pop, get = buffer.pop, buffer.get
@@ -380,7 +382,7 @@ def _propagate(
             if fn is None:
                 store(node, g)  # a leaf: the class decides how its .grad accumulates (and copies arrays)
                 continue
-            if node.grad is None:
+            if node.grad is None and into is None:
                 node.grad = g  # an intermediate node's first gradient: kept for inspection and drawing
             else:
                 store(node, g)
@@ -473,11 +475,15 @@ def backward(root: Node, grad: Any = None, *, create_graph: bool = False) -> Non
         pass  # pragma: no cover - never yields when not stepping
 
 
-def backward_steps(root: Node, grad: Any = None, *, step_class: type[Step] | None = None) -> Iterator[Step]:
+def backward_steps(
+    root: Node, grad: Any = None, *, step_class: type[Step] | None = None, into: dict[Node, Any] | None = None
+) -> Iterator[Step]:
     """The backward pass one node at a time: an iterator of :class:`Step` (or of ``step_class``, a subclass
     that knows how to display itself).
 
     It is the same loop as :func:`backward`, paused after each node; running it to the end leaves exactly the
-    gradients ``root.backward()`` leaves.
+    gradients ``root.backward()`` leaves. With ``into`` (a dict) no ``.grad`` changes: each node's gradient,
+    which backward would add to its ``.grad``, goes into ``into[node]`` instead, in the order backward adds them
+    (:class:`autograd.Stepper` computes in such a private buffer and adds it on ``commit()``).
     """
-    return _propagate(root, grad, False, stepping=True, step_class=step_class)
+    return _propagate(root, grad, False, stepping=True, step_class=step_class, into=into)

@@ -264,15 +264,16 @@ class RichStep(Step):
         return _draw(root, highlight=hi, grad_text=grad_text, **kw)
 
 
-def backward_steps(root: Node, grad: Any = None) -> Iterator[RichStep]:
+def backward_steps(root: Node, grad: Any = None, *, into: dict[Node, Any] | None = None) -> Iterator[RichStep]:
     """``root``'s backward pass one operation node at a time: an iterator of :class:`RichStep`.
 
     It is :func:`autograd.engine.backward_steps` itself (the loop ``backward()`` runs), with rich steps; each
     step also remembers which gradients were known when it was taken, so ``steps[3].draw()`` after the loop
-    has run shows step 3's picture. Leaves get their gradient between steps, as in ``backward()``.
+    has run shows step 3's picture. Leaves get their gradient between steps, as in ``backward()``. ``into``: a
+    dict that receives the gradients in place of ``.grad`` (see :func:`autograd.engine.backward_steps`).
     """
     run = _Run(root)
-    for step in engine.backward_steps(root, grad, step_class=RichStep):
+    for step in engine.backward_steps(root, grad, step_class=RichStep, into=into):
         run.advance(step)
         step._run = run
         step._known = len(run.history)
