@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 # Both create .venv when it is missing, install the project with what it needs, and make sure Graphviz's
-# `dot` program is there (installing it with apt-get when allowed; otherwise they say how).
+# `dot` program (and, for the HTML player's browser test, Debian's chromium and chromium-driver) are there,
+# installing them with apt-get when allowed; otherwise they say how.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,6 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 	@bash scripts/ensure-graphviz.sh
+	@bash scripts/ensure-chromium.sh
 
 demo: setup
 	$(BIN)/chainrule-demo
