@@ -160,3 +160,48 @@ def test_two_players_on_one_page_work_independently(browser, tmp_path) -> None:
     assert [p.get_attribute("data-step") for p in players] == ["0", "2"]
     players[1].find_element("css selector", "button[data-go=next]").click()
     assert [p.get_attribute("data-step") for p in players] == ["0", "3"]
+
+
+def _fake_bin(tmp_path, *, browser: bool) -> tuple:
+    """A PATH holding only a fake `id` (root), a fake `apt-get` that logs its arguments and installs fake
+    chromium/chromedriver, and (when ``browser``) those two already."""
+    import stat
+    import textwrap
+
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    log = tmp_path / "apt.log"
+    scripts = {
+        "id": "echo 0",
+        "apt-get": textwrap.dedent(f"""\
+            echo "$@" >> {log}
+            if [ "$1" = install ]; then
+              for p in chromium chromedriver; do
+                printf '#!/bin/sh\\necho fake\\n' > {bin_}/$p; {shutil.which("chmod")} +x {bin_}/$p
+              done
+            fi"""),
+    }
+    if browser:
+        scripts.update(chromium="echo fake", chromedriver="echo fake")
+    for name, body in scripts.items():
+        f = bin_ / name
+        f.write_text(f"#!/bin/sh\n{body}\n")
+        f.chmod(f.stat().st_mode | stat.S_IEXEC)
+    return bin_, log
+
+
+@pytest.mark.parametrize("present", [False, True])
+def test_setup_script_installs_the_browser_on_debian_when_missing(tmp_path, present) -> None:
+    import pathlib
+    import subprocess
+
+    script = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "ensure-chromium.sh"
+    bin_, log = _fake_bin(tmp_path, browser=present)
+    bash = shutil.which("bash")
+    out = subprocess.run([bash, str(script)], env={"PATH": str(bin_)}, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    if present:
+        assert not log.exists()  # nothing to do
+    else:
+        assert log.read_text().splitlines() == ["update -qq", "install -y -qq chromium chromium-driver"]
+        assert "chromium installed" in out.stdout
