@@ -108,6 +108,23 @@ def _brief(x: Any) -> str:
     return f"{a.shape} mean {float(a.mean()):.4g}"
 
 
+def _is_upstream_times(upstream: Any, local: Any, contribution: Any) -> bool:
+    """True when ``contribution`` is ``upstream * local`` (element by element, to rounding): then the local
+    derivative printed as a number is honest. False for a vector-Jacobian product that is not element-wise
+    (matmul's ``a^T @ g`` with an upstream other than ones, a sum, softmax)."""
+    if local is None or contribution is None:
+        return False
+    if not hasattr(contribution, "shape"):
+        return True  # scalars: the rule is always upstream * local
+    try:
+        product = np.asarray(upstream) * np.asarray(local)
+    except ValueError:  # shapes that do not even broadcast together
+        return False
+    with np.errstate(all="ignore"):
+        return product.shape == np.shape(contribution) and bool(
+            np.allclose(product, contribution, rtol=1e-12, atol=0.0, equal_nan=True))
+
+
 class _Run:
     """What the steps of one backward pass share: the root, the order, the gradients known so far."""
 
@@ -150,8 +167,12 @@ class RichStep(Step):
         return node_name(node, run.index.get(node) if run is not None else None)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per parent slot: parent, formula, local derivative, contribution (as the op's rule
-        produced it, and as summed back to the parent's shape), the parent's total so far."""
+        """One dict per parent slot: parent, formula, local derivative (the rule applied to an upstream of ones),
+        contribution (as the op's rule produced it from the real upstream, and as summed back to the parent's
+        shape), ``receives`` (what the parent gets: the summed contribution if there is one), ``elementwise``
+        (True when the contribution is the upstream times the local derivative element by element, always for
+        scalars; for arrays only for element-wise ops: matmul, sums, softmax... apply their formula to the
+        upstream ``g``, the vector-Jacobian product) and the parent's total so far."""
         op, node = self.op, self.node
         locs = self.local_derivatives()
         out = []
@@ -168,6 +189,8 @@ class RichStep(Step):
                 "local": locs[slot] if needs and slot < len(locs) else None,
                 "contribution": c if needs else None,
                 "summed": summed,
+                "receives": (c if summed is None else summed) if needs else None,
+                "elementwise": needs and slot < len(locs) and _is_upstream_times(self.upstream, locs[slot], c),
                 "total": self.totals[slot] if needs else None,
             })
         return out
@@ -200,7 +223,11 @@ class RichStep(Step):
             local, total = _brief(r["local"]), _brief(r["total"])
             letters = formula_letters(node, r["slot"], self.name)
             formula = f"{r['formula']} [{letters}]" if letters else r["formula"]
-            parts.append(f"{who}: {formula} = {local}, gets {sent}, total {total}")
+            if r["elementwise"]:
+                parts.append(f"{who}: {formula} = {local}, gets {sent}, total {total}")
+            else:  # the formula applied to the real upstream: there is no separate local number to print
+                parts.append(f"{who}: {formula} = {sent} (what it receives: the vector-Jacobian product), "
+                             f"total {total}")
         return " | ".join(parts)
 
     __repr__ = __str__
@@ -211,8 +238,10 @@ class RichStep(Step):
         who = e(self.name(node))
         head = (f"<b>step {self.index}</b>: <code>{who} = {e(self.expression())}</code>"
                 f" &nbsp; upstream d(root)/d({who}) = <code>{e(_brief(self.upstream))}</code>")
-        cells = ["parent", "local derivative", "where", "value", "contribution (upstream × local)",
-                 "parent's total so far"]
+        arrays = node._broadcasts
+        cells = ["parent", "local derivative", "where", "value",
+                 "parent receives (vector-Jacobian product of the upstream)" if arrays
+                 else "contribution (upstream × local)", "parent's total so far"]
         rows = ["<tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"]
         for r in self.rows():
             sent = _brief(r["contribution"])
@@ -220,10 +249,18 @@ class RichStep(Step):
                 shapes = f"{np.shape(r['contribution'])} → {np.shape(r['summed'])}"
                 sent += f" → summed over broadcast axes {shapes}: "
                 sent += _brief(r["summed"])
+            local = _brief(r["local"])
+            if arrays and r["contribution"] is not None:
+                local = (f"{local} (upstream × this, element by element)" if r["elementwise"]
+                         else "- (not element-wise: the formula is applied to the upstream g)")
             vals = [self.name(r["parent"]), r["formula"], formula_letters(node, r["slot"], self.name),
-                    _brief(r["local"]), sent, _brief(r["total"])]
+                    local, sent, _brief(r["total"])]
             rows.append("<tr>" + "".join(f"<td><code>{e(v)}</code></td>" for v in vals) + "</tr>")
-        return f"<div>{head}<table>{''.join(rows)}</table></div>"
+        note = ("<p><small>Arrays: each parent receives the vector-Jacobian product of the upstream gradient g: "
+                "for an element-wise op, g times the local derivative element by element; for matmul, sums, "
+                "softmax and the like, the formula applied to g. A gradient that was broadcast is summed back to "
+                "the parent's shape.</small></p>" if arrays else "")
+        return f"<div>{head}<table>{''.join(rows)}</table>{note}</div>"
 
     # -- picture ---------------------------------------------------------------------------------------------
     def known_grads(self) -> tuple[dict[Node, Any], dict[Node, Any]]:

@@ -256,3 +256,51 @@ def test_widget_buttons_move_the_stepper_and_the_picture() -> None:
     c["prev"].click()
     assert s.position == 0
     assert c["play"].max == c["slider"].max == 1
+
+
+# -- Tensor steps: each parent's row shows what it really receives -----------------------------------------------
+def test_tensor_step_table_shows_the_vjp_of_the_real_upstream() -> None:
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 3)), label="x")
+    W = Tensor(rng.standard_normal((3, 2)), requires_grad=True, label="W")
+    z = x @ W
+    z.label = "z"
+    h = z.tanh()
+    h.label = "h"
+    L = h.sum()
+    L.label = "L"
+    s = Stepper(L)
+    mm = next(step for step in s if step.node is z)
+    (rx, rW) = mm.rows()
+    g = mm.upstream  # d L / d z = 1 - tanh(z)^2, not ones
+    assert not np.allclose(g, 1.0)
+    np.testing.assert_array_equal(rW["receives"], x.data.T @ g)
+    assert rW["elementwise"] is False and rx["receives"] is None
+    text, table = str(mm), mm._repr_html_()
+    assert "W: a^T @ g [a = x, b = W, g = the upstream gradient] = [[0.2001, 0.21], [-0.615" in text
+    assert "(what it receives: the vector-Jacobian product)" in text
+    assert "parent receives (vector-Jacobian product of the upstream)" in table
+    assert "upstream × local" not in table and "not element-wise: the formula is applied to the upstream g" in table
+    th = next(step for step in s if step.node is h)
+    (row,) = th.rows()
+    assert row["elementwise"] is True and "upstream × this, element by element" in th._repr_html_()
+    np.testing.assert_allclose(th.upstream * row["local"], row["receives"], rtol=1e-15)
+
+
+@given(st.integers(0, 2**16))
+def test_what_parents_receive_adds_up_to_their_gradients(seed) -> None:
+    params, root = _tensor_graph(seed)
+    s = Stepper(root)
+    received: dict = {}
+    for step in s:
+        for r in step.rows():
+            if r["receives"] is not None:
+                p = r["parent"]
+                assert np.shape(r["receives"]) == p.data.shape
+                received[p] = received[p] + r["receives"] if p in received else r["receives"]
+                if r["elementwise"]:  # then the printed local derivative is honest: upstream x local
+                    np.testing.assert_allclose(np.asarray(step.upstream) * r["local"], r["contribution"],
+                                               rtol=1e-12)
+    s.commit()
+    for p in params:
+        np.testing.assert_array_equal(received[p], p.grad)
