@@ -20,6 +20,10 @@ The number of paths can explode (an MLP weight has one per downstream unit and l
 counted first, by dynamic programming over the topological order, and only the ``max_paths`` largest
 contributions are listed (found by a best-first search, iterative and bounded), with the sum of the rest.
 ``explain(...).total`` is the sum over *all* paths, which equals what ``backward()`` puts in ``w.grad``.
+
+For Tensors, ``explain(loss, W, index=(i, j))`` explains one element: the paths run through the elements of
+the intermediate arrays that ``W[i, j]`` changes, and each factor is one entry of an op's Jacobian
+(``dz[0, 1]/dW[1, 1]``), read from the op's own rule; the same text, table and drawing as for Values.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Node, Step, topological_order
+import numpy as np
+
+from .engine import Node, Step, _call_rule, topological_order, unbroadcast
 from .stepping import formula_letters, node_name, slot_formula
 from .viz import COLORS, graph_order
 from .viz import draw as _draw
@@ -42,7 +48,7 @@ __all__ = ["explain", "Explanation", "ChainPath", "Factor", "FACTOR_COLORS"]
 FACTOR_COLORS = ("#7b2cbf", "#d62828", "#1d4ed8", "#2a9d8f", "#e76f51", "#6a994e", "#b5179e", "#8d6e63")
 
 HIGHLIGHT = COLORS["highlight"]
-_IDENT = re.compile(r"[A-Za-z_][\w.]*\Z")
+_IDENT = re.compile(r"[A-Za-z_][\w.]*(\[[\d, ]*\])?\Z")  # a name, maybe with an element's index
 
 
 @dataclass(frozen=True)
@@ -75,13 +81,14 @@ class Explanation:
     """The result of :func:`explain`: prints as text, renders like the lecture slide in Jupyter, draws a path."""
 
     def __init__(self, root: Node, node: Node, paths: list[ChainPath], count: int, total: float,
-                 names: dict[Node, str], max_paths: int) -> None:
+                 names: dict[Node, str], max_paths: int, blocked: bool = False) -> None:
         self.root, self.node = root, node
         self.paths = paths  #: the listed paths, largest |contribution| first
         self.count = count  #: how many paths there are in all (an exact integer, however large)
         self.total = total  #: the sum over all paths: d(root)/d(node), as backward() computes it
         self.max_paths = max_paths
         self._names = names
+        self._blocked = blocked  # paths exist, but each has a factor that is exactly 0 here (Tensor elements)
 
     @property
     def listed_sum(self) -> float:
@@ -99,6 +106,9 @@ class Explanation:
     # -- text -------------------------------------------------------------------------------------------------
     def __str__(self) -> str:
         n = self.count
+        if n == 0 and self._blocked:
+            return (f"{self.name} = 0: every path from {self._names[self.root]} to {self._names[self.node]} has a "
+                    "local derivative that is exactly 0 here (an element it does not touch, a relu that is off)")
         if n == 0:
             return (f"{self.name} = 0: {self._names[self.root]} does not depend on {self._names[self.node]} "
                     "(there is no path between them)")
@@ -175,95 +185,230 @@ def _mag(x: float) -> float:
     return math.inf if x != x else abs(x)
 
 
-def explain(root: Node, node: Node, *, max_paths: int = 10) -> Explanation:
+def explain(root: Node, node: Node, *, index: Any = None, max_paths: int = 10) -> Explanation:
     """Every path from ``root`` to ``node`` with its chain-rule factors, their product, and the sum over paths.
 
     ``max_paths`` caps the listing: the largest contributions come first and the rest are summed in one line.
-    Value graphs only: for a Tensor the factors are Jacobians rather than numbers, and a
-    :class:`NotImplementedError` says what to use instead.
+
+    Tensors: ``root`` must hold one number (a loss) and ``index`` names the element of ``node`` to explain
+    (``explain(loss, W, index=(i, j))``: d loss / d W[i, j]). The paths then run element by element: from
+    ``W[i, j]`` through each element of each intermediate array it changes, each factor one entry of an op's
+    Jacobian, d z[k] / d W[i, j], read from the op's own derivative rule (its vector-Jacobian product with an
+    upstream of 1 at z[k] and 0 elsewhere). Entries that are exactly 0 at this point (a relu that is off, an
+    element ``W[i, j]`` does not touch) carry nothing and are left out, so ``count`` counts the paths with a
+    non-zero product. The sum over the paths is ``W.grad[i, j]`` as ``backward()`` computes it.
     """
-    for what, n in (("root", root), ("node", node)):
-        if hasattr(n.data, "shape"):
-            raise NotImplementedError(
-                f"explain: the {what} is a Tensor of shape {tuple(n.data.shape)}; explain lists numeric chain-rule "
-                "factors for Value graphs only (the lecture's scalars). For Tensors, step through backward with "
-                "autograd.stepping.backward_steps(root) to see each op's local derivative and contribution, or "
-                "build the computation from Values"
-            )
     if max_paths < 1:
         raise ValueError(f"explain: max_paths must be at least 1, got {max_paths}")
+    arrays = hasattr(root.data, "shape") or hasattr(node.data, "shape")
+    flat = _element(root, node, index) if arrays else None
     order = topological_order(root)
     names = {n: node_name(n, i) for i, n in enumerate(graph_order(root))}  # the drawing's numbering
     if node not in names:  # the root does not depend on it: no path, gradient 0
         names[node] = node_name(node)
+        if arrays:
+            names[node] += _at(node, flat)
         return Explanation(root, node, [], 0, 0.0, names, max_paths)
     if node not in set(order):  # a constant: no gradient flows to it
         raise ValueError(f"explain: {node!r} requires no grad (a constant), so no gradient flows to it")
 
-    # which nodes lead down to `node`, and the local derivatives of their ops (upstream 1)
+    # which nodes lead down to `node`
     reach: dict[Node, bool] = {}
-    local: dict[Node, tuple] = {}
     for n in order:  # parents first
         reach[n] = n is node or any(reach.get(p, False) for p in n._parents)  # constants: not in order
-        if reach[n] and n._fn is not None and n is not node:
-            local[n] = Step(0, n, 1.0, (), (), {}, n._math).local_derivatives()
+    if arrays:
+        built = _element_paths(root, node, flat, order, reach, names)
+        names = dict(names)  # the header names elements: dL/dW[0, 1]
+        names[root] += _at(root, 0)
+        names[node] += _at(node, flat)
+        if built is None:  # every path has a factor that is 0 at this point
+            return Explanation(root, node, [], 0, 0.0, names, max_paths, blocked=True)
+    else:
+        built = _node_paths(node, order, reach, names)
+    down, factor, target = built
+    start = len(down) - 1  # the root (or its one element) comes last in the topological order
 
     # count the paths and sum their products, both by dynamic programming from the root down
-    count: dict[Node, int] = {root: 1}
-    adj: dict[Node, float] = {root: 1.0}
-    for n in reversed(order):
-        if n not in count or n is node or n not in local:
+    count: dict[int, int] = {start: 1}
+    adj: dict[int, float] = {start: 1.0}
+    for i in range(len(down) - 1, -1, -1):
+        if i not in count or i == target:
             continue
-        c, a = count[n], adj[n]
-        for p, d in zip(n._parents, local[n]):
-            if reach.get(p, False):
-                count[p] = count.get(p, 0) + c
-                adj[p] = adj.get(p, 0.0) + a * d
-    # the largest |product| from each node down to `node`: an exact bound for a best-first search
-    best: dict[Node, float] = {}
-    for n in order:
-        if not reach[n]:
+        c, a = count[i], adj[i]
+        for p, _slot, d in down[i]:
+            count[p] = count.get(p, 0) + c
+            adj[p] = adj.get(p, 0.0) + a * d
+    # the largest |product| from each key down to `node`: an exact bound for a best-first search
+    best: list[float] = [0.0] * len(down)
+    for i in range(len(down)):
+        best[i] = 1.0 if i == target else max(_mag(d) * best[p] for p, _slot, d in down[i])
+
+    paths = _largest_paths(start, target, down, best, factor, max_paths)
+    return Explanation(root, node, paths, count.get(target, 0), adj.get(target, 0.0), names, max_paths)
+
+
+def _node_paths(node: Node, order: list[Node], reach: dict[Node, bool], names: dict[Node, str]):
+    """Scalars: one key per node that leads to ``node``; each edge's factor is the op's local derivative."""
+    keys = [n for n in order if reach[n]]  # parents first; the root last
+    ids = {n: i for i, n in enumerate(keys)}
+    down: list[list[tuple[int, int, float]]] = []  # per key: (parent key, slot, local derivative)
+    for n in keys:
+        if n._fn is None or n is node:
+            down.append([])
             continue
+        local = Step(0, n, 1.0, (), (), {}, n._math).local_derivatives()  # the rule at upstream 1
+        down.append([(ids[p], slot, d) for slot, (p, d) in enumerate(zip(n._parents, local)) if reach.get(p, False)])
+
+    def factor(c: int, slot: int, p: int, d: float) -> Factor:
+        return _factor(keys[c], slot, d, names, names)
+
+    return down, factor, ids[node]
+
+
+#: at most this many rows of Jacobians are computed for a Tensor explanation (one vector-Jacobian product each)
+MAX_ELEMENTS = 20_000
+
+
+def _element(root: Node, node: Node, index: Any) -> int:
+    """The flat position of ``index`` in ``node``, after checking that ``root`` is one number."""
+    rshape = tuple(np.shape(root.data))
+    if int(np.prod(rshape)) != 1:
+        raise ValueError(f"explain: the root has shape {rshape}; explain needs one number to differentiate (a "
+                         "loss): call .sum() or .mean() on it first")
+    shape = tuple(np.shape(node.data))
+    if index is None:
+        if int(np.prod(shape)) == 1:
+            return 0
+        raise ValueError(f"explain: the node has shape {shape}; say which element to explain with index=, e.g. "
+                         f"explain(loss, W, index={tuple(0 for _ in shape)})")
+    ix = (index,) if isinstance(index, (int, np.integer)) else tuple(index)
+    if len(ix) != len(shape) or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ix):
+        raise ValueError(f"explain: index={index!r} must be {len(shape)} integers for a node of shape {shape}")
+    if not all(-n <= i < n for i, n in zip(ix, shape)):
+        raise IndexError(f"explain: index={index!r} is out of range for a node of shape {shape}")
+    return int(np.ravel_multi_index(tuple(int(i) % n for i, n in zip(ix, shape)), shape))
+
+
+def _at(node: Node, flat: int) -> str:
+    """``'[1, 0]'``: an element's index as the user would write it (nothing for a 0-d array or a Value)."""
+    shape = np.shape(node.data)
+    if not shape:
+        return ""
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
+
+
+def _jacobians(n: Node, reach: dict[Node, bool]) -> list[Any]:
+    """For each parent slot of ``n`` (None for a parent that does not lead to the explained node), the Jacobian
+    d n / d parent as a (n.size, parent.size) matrix, row k from the op's rule with an upstream of 1 at n[k]."""
+    parents, op = n._parents, n._fn
+    out = [np.zeros((n.data.size, p.data.size)) if reach.get(p, False) else None for p in parents]
+    needs = [p.requires_grad for p in parents]
+    xs = [p.data for p in parents]
+    with n._quiet():
+        for k in range(n.data.size):
+            g = np.zeros(n.data.shape, dtype=n.data.dtype)
+            g.flat[k] = 1
+            grads = _call_rule(op, n._math, n._ctx, g, n.data, xs, needs)
+            for slot, (p, pg) in enumerate(zip(parents, grads)):
+                if out[slot] is None or pg is None:
+                    continue
+                pg = np.asarray(pg)
+                if pg.shape != p.data.shape:
+                    pg = unbroadcast(pg, p.data.shape)  # as the engine does: broadcasting undone
+                out[slot][k] = pg.ravel()
+    return out
+
+
+def _element_paths(root: Node, node: Node, flat: int, order: list[Node], reach: dict[Node, bool],
+                   names: dict[Node, str]):
+    """Arrays: one key per (node, element) on a path from the root's element down to ``node[flat]``."""
+    sub = [n for n in order if reach[n]]
+    work = sum(n.data.size for n in sub if n._fn is not None and n is not node)
+    if work > MAX_ELEMENTS:
+        raise ValueError(f"explain: this graph has {work} elements between the root and the node; explaining one "
+                         f"element computes a Jacobian row for each and the limit is {MAX_ELEMENTS} "
+                         "(autograd.explain.MAX_ELEMENTS). Explain a smaller batch or model.")
+    jac = {n: _jacobians(n, reach) for n in sub if n._fn is not None and n is not node}
+    dep: dict[Node, Any] = {}  # the elements of each node that W[i, j] changes
+    for n in sub:
         if n is node:
-            best[n] = 1.0
+            dep[n] = np.zeros(n.data.size, dtype=bool)
+            dep[n][flat] = True
         else:
-            best[n] = max(_mag(d) * best[p] for p, d in zip(n._parents, local[n]) if reach.get(p, False))
+            dep[n] = np.zeros(n.data.size, dtype=bool)
+            for p, J in zip(n._parents, jac[n]):
+                if J is not None:
+                    dep[n] |= (J[:, dep[p]] != 0).any(axis=1)
+    on: dict[Node, Any] = {}  # ... and that change the root: the elements on a path
+    back: dict[Node, Any] = {n: np.zeros(n.data.size, dtype=bool) for n in sub}
+    back[root][:] = True
+    for n in reversed(sub):
+        on[n] = dep[n] & back[n]
+        if n is node:
+            continue
+        for p, J in zip(n._parents, jac[n]):
+            if J is not None:
+                back[p] |= (J[on[n]] != 0).any(axis=0)
+    if not on[node][flat]:
+        return None
+    keys: list[tuple[Node, int]] = [(n, int(k)) for n in sub for k in np.flatnonzero(on[n])]
+    ids = {(id(n), k): i for i, (n, k) in enumerate(keys)}  # by identity: a node's == compares its data
+    down: list[list[tuple[int, int, float]]] = []
+    for n, k in keys:
+        edges = []
+        if n is not node:
+            for slot, (p, J) in enumerate(zip(n._parents, jac[n])):
+                if J is not None:
+                    edges += [(ids[(id(p), int(m))], slot, float(J[k, m])) for m in np.flatnonzero(on[p] & (J[k] != 0))]
+        down.append(edges)
 
-    paths = _largest_paths(root, node, local, reach, best, names, max_paths)
-    return Explanation(root, node, paths, count[node], adj[node], names, max_paths)
+    def elem(i: int) -> str:
+        n, k = keys[i]
+        return names[n] + _at(n, k)
+
+    def factor(c: int, slot: int, p: int, d: float) -> Factor:
+        child, parent = keys[c][0], keys[p][0]
+        f = _factor(child, slot, d, {child: elem(c), parent: elem(p)}, names)
+        where = f.where
+        if re.search(r"\bg\b", f.formula):  # a rule written with the upstream g: which entry of it this is
+            where = f"{where}; " * bool(where) + f"read at {elem(p)} with g = 1 at {elem(c)}, 0 elsewhere"
+        return Factor(child, parent, slot, f.name, f.formula, where, f.value)
+
+    return down, factor, ids[(id(node), flat)]
 
 
-def _largest_paths(root, node, local, reach, best, names, max_paths) -> list[ChainPath]:
+def _largest_paths(start, target, down, best, factor, max_paths) -> list[ChainPath]:
     """Best-first (A*) search from the root: a partial path's priority is |its product| times the best
     completion, so complete paths come off the heap largest first. Ties go depth first (newest entry), so each
     path takes at most one pop per edge: the work is bounded by max_paths * depth * fan-out."""
-    heap: list[tuple] = [(-_mag(1.0) * best[root], 0, root, 1.0, None)]
+    heap: list[tuple] = [(-_mag(1.0) * best[start], 0, start, 1.0, None)]
     counter = 0
     found: list[ChainPath] = []
     while heap and len(found) < max_paths:
-        _, _, n, prod, link = heapq.heappop(heap)
-        if n is node:
+        _, _, i, prod, link = heapq.heappop(heap)
+        if i == target:
             edges = []
             while link is not None:
-                (child, slot), link = link
-                edges.append((child, slot))
+                edge, link = link
+                edges.append(edge)
             edges.reverse()
-            found.append(ChainPath(tuple(_factor(c, s, local, names) for c, s in edges), prod))
+            found.append(ChainPath(tuple(factor(*e) for e in edges), prod))
             continue
-        for slot, (p, d) in enumerate(zip(n._parents, local[n])):
-            if reach.get(p, False):
-                counter += 1
-                q = prod * d
-                heapq.heappush(heap, (-(_mag(q) * best[p]), -counter, p, q, ((n, slot), link)))
+        for p, slot, d in down[i]:
+            counter += 1
+            q = prod * d
+            heapq.heappush(heap, (-(_mag(q) * best[p]), -counter, p, q, ((i, slot, p, d), link)))
     found.sort(key=lambda path: -_mag(path.product))
     return found
 
 
-def _factor(child: Node, slot: int, local: dict, names: dict) -> Factor:
+def _factor(child: Node, slot: int, value: float, names: dict, node_names: dict) -> Factor:
+    """One factor: ``names`` names the child and the parent in the factor's name (elements for arrays),
+    ``node_names`` the nodes in the formula's letters."""
     parent = child._parents[slot]
     name = _dname(names[child], names[parent])
-    if child._parents.count(parent) > 1:
+    if sum(p is parent for p in child._parents) > 1:  # (identity: a Tensor's == compares its data)
         name += f" [arg {slot + 1}]"
     formula = slot_formula(child._fn, child._ctx, slot, len(child._parents))
-    letters = formula_letters(child, slot, names.__getitem__)
-    return Factor(child, parent, slot, name, formula, letters, float(local[child][slot]))
+    letters = formula_letters(child, slot, node_names.__getitem__)
+    return Factor(child, parent, slot, name, formula, letters, float(value))

@@ -169,6 +169,6 @@ def test_root_itself_and_errors() -> None:
         explain(y, a, max_paths=0)
     with pytest.raises(IndexError, match="path 3 is not listed; 1 paths are"):
         explain(y, a).draw(path=3)
-    t = Tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(NotImplementedError, match=r"the root is a Tensor of shape \(\); .*backward_steps"):
+    t = Tensor([1.0, 2.0], requires_grad=True)  # a Tensor element is explained with index= (test_explain_tensor)
+    with pytest.raises(ValueError, match=r"the node has shape \(2,\); say which element to explain with index="):
         explain((t * t).sum(), t)
