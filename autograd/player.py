@@ -22,7 +22,6 @@ _STYLE = """
 .cr-player table{border-collapse:collapse;margin:4px 0}
 .cr-player th,.cr-player td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
 .cr-player .cr-key{color:#555;font-size:12px;margin:2px 0}
-.cr-player .cr-svg{overflow:auto}
 .cr-player.cr-fit .cr-svg svg{max-width:100%;height:auto}
 """
 

@@ -238,7 +238,7 @@ class Stepper:
     def frame_html(self, k: int | None = None) -> str:
         """One frame: the step line above the picture (the picture scrolls sideways if it is wide)."""
         return (f"<div class='cr-caption'>{self.caption_html(k)}</div>"
-                f"<div class='cr-svg' style='overflow:auto'>{self.svg(k)}</div>")
+                f"<div class='cr-svg' style='overflow:auto;max-height:75vh'>{self.svg(k)}</div>")
 
     def to_html(self, *, title: str | None = None) -> str:
         """The whole walk as one self-contained HTML document: every frame an inline SVG, the same buttons and

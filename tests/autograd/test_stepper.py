@@ -304,3 +304,23 @@ def test_what_parents_receive_adds_up_to_their_gradients(seed) -> None:
     s.commit()
     for p in params:
         np.testing.assert_array_equal(received[p], p.grad)
+
+
+@needs_dot
+def test_in_a_kernel_a_stepper_shows_a_widget_with_the_player_as_fallback(tmp_path) -> None:
+    """Run in a real Jupyter kernel: the output holds the widget (for a live front end) and the HTML player
+    (for a saved notebook, GitHub, nbviewer), and stepping in the kernel changes no gradient."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = ("from autograd import Value, Stepper\n"
+            "x, w1 = Value(-1.0, label='x'), Value(3.0, label='w1')\n"
+            "z1 = w1 * x; z1.label = 'z1'\nJ = z1 ** 2; J.label = 'J'\n"
+            "s = Stepper(J); s.next(); s.next(); s.prev()\ns")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell("w1.grad")])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (out,) = nb.cells[0].outputs
+    assert "application/vnd.jupyter.widget-view+json" in out["data"]
+    assert out["data"]["text/html"].startswith("<div class='cr-player'") and out["data"]["text/html"].count("<svg") == 2
+    assert out["data"]["text/plain"].startswith("Stepper(J: step 0 of 2 steps, not committed)")
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == "0.0"
