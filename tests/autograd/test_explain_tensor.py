@@ -153,3 +153,31 @@ def test_too_big_a_graph_is_refused_with_the_limit() -> None:
     L = W.tanh().sum()
     with pytest.raises(ValueError, match="40001 elements between the root and the node"):
         explain(L, W, index=(0, 0))
+
+
+def _op_graphs() -> dict:
+    """One small graph per registered op: test_stepping.py's BUILDERS (loaded from that file, not copied)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).with_name("test_stepping.py")
+    spec = importlib.util.spec_from_file_location("_stepping_graphs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BUILDERS
+
+
+OP_GRAPHS = _op_graphs()
+
+
+@pytest.mark.parametrize("name", sorted(OP_GRAPHS))
+def test_every_registered_op_explains_every_element(name) -> None:
+    out = OP_GRAPHS[name]()
+    root = out if isinstance(out, autograd.Value) else (out * out).sum()
+    root.backward()
+    for leaf in [n for n in topological_order(root) if n.op is None]:
+        cells = list(np.ndindex(leaf.data.shape)) if isinstance(leaf, Tensor) else [None]
+        for index in cells:
+            e = explain(root, leaf, index=index, max_paths=3)
+            grad = leaf.grad if index is None else leaf.grad[index]
+            assert e.total == pytest.approx(grad, rel=1e-12, abs=1e-14), (name, leaf.label, index)
