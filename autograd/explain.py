@@ -201,6 +201,8 @@ def explain(root: Node, node: Node, *, index: Any = None, max_paths: int = 10) -
     if max_paths < 1:
         raise ValueError(f"explain: max_paths must be at least 1, got {max_paths}")
     arrays = hasattr(root.data, "shape") or hasattr(node.data, "shape")
+    if not arrays and index is not None:
+        raise ValueError(f"explain: index={index!r} picks an element of a Tensor; {node!r} is a single number")
     flat = _element(root, node, index) if arrays else None
     order = topological_order(root)
     names = {n: node_name(n, i) for i, n in enumerate(graph_order(root))}  # the drawing's numbering

@@ -145,6 +145,9 @@ def test_bad_tensor_requests_say_what_to_do() -> None:
     with pytest.raises(ValueError, match=r"the root has shape \(2, 2\); explain needs one number"):
         explain(L.parents[0], W, index=(0, 0))
     assert explain(L, W, index=(-1, -1)).name == "dL/dW[2, 1]"
+    a = autograd.Value(2.0, label="a")
+    with pytest.raises(ValueError, match="index=0 picks an element of a Tensor; .* is a single number"):
+        explain(a * a, a, index=0)
     assert all(n.grad is None for n in topological_order(L))  # explaining changes no gradient
 
 
