@@ -275,7 +275,8 @@ class Stepper:
 
     def __repr__(self) -> str:
         state = "committed" if self._committed else "not committed"
-        return f"Stepper({self._root_name()}: step {self._position} of {len(self)} steps, {state})\n{self.current}"
+        head = f"Stepper({self._root_name()}: step {self._position} of {len(self)} steps, {state})"
+        return head + (f"\n{self.current}" if self._steps else "")
 
     def widget(self):
         """An ipywidgets view: first / previous / play / next / last buttons, a slider, the step line and the

@@ -196,6 +196,7 @@ def test_a_leaf_root_has_no_steps_but_commits_its_seed() -> None:
     s.commit()
     assert a.grad == 1.0
     assert "no operation to step through" in s.caption_html()
+    assert repr(s) == "Stepper(a: step 0 of 0 steps, committed)"
 
 
 def test_backward_steps_still_stores_as_it_goes() -> None:
