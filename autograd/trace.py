@@ -540,8 +540,13 @@ class Program:
                  f"from autograd.ops import {'FloatMath' if self.is_value else 'ArrayMath'} as F", ""]
         for op in sorted({ln.op.name for ln in self.lines if ln.op is not None}):
             lines.append(f"{_opvar(op)} = REGISTRY[{op!r}]")
+        for fn in sorted({_fnvar(ln.fn) for ln in self.lines if ln.fn is not None}):
+            lines.append(f"{fn} = np.{fn[3:]}")
         for name, value in self.consts.items():
             lines.append(f"{name} = {_literal(value)}")
+        for ln in self.lines:
+            if ln.op is not None and ln.ctx is not None and not isinstance(ln.ctx, _Ref):
+                lines.append(f"ctx_{ln.name} = {_literal(ln.ctx)}")
         lines.append("")
         lines += self._code(mode="source")
         return "\n".join(lines) + "\n"
