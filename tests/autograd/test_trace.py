@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from graphs import BUILDERS
 from hypothesis import given
 from hypothesis import strategies as st
 
 import autograd
 import nn
 from autograd import Tensor, TraceError, Value, strategies
-from graphs import BUILDERS
 
 TOL = 1e-12
 
@@ -27,7 +27,8 @@ def close(a, b):
 @st.composite
 def value_programs(draw):
     n = draw(st.integers(1, 4))
-    recipe = [(draw(st.sampled_from(sorted(BUILDERS))), draw(st.integers(0, n + k - 1)), draw(st.integers(0, n + k - 1)))
+    pick = st.sampled_from(sorted(BUILDERS))
+    recipe = [(draw(pick), draw(st.integers(0, n + k - 1)), draw(st.integers(0, n + k - 1)))
               for k in range(draw(st.integers(1, 15)))]
 
     def f(*leaves):
