@@ -1,23 +1,28 @@
 """Backpropagation as a program: record a computation once, print it, and replay it without the bookkeeping.
 
->>> from autograd import Tensor, trace
+>>> from autograd import Tensor, compile, trace
 >>> w = Tensor([3.0, -2.0], requires_grad=True, label="w")
 >>> def neuron(x):
 ...     return (x @ w + 1.0).sigmoid()
 >>> program = trace(neuron, Tensor([-1.0, 2.0]))
->>> print(program)                                  # doctest: +NORMALIZE_WHITESPACE
+>>> print(program)
 def neuron(x, w):
     # forward
-    t1 = x @ w                 # ()  float64   matmul
-    t2 = t1 + 1.0              # ()  float64   add
-    t3 = sigmoid(t2)           # ()  float64   sigmoid
+    t1 = x @ w            # ()       float64  matmul
+    t2 = t1 + 1.0         # ()       float64  add
+    t3 = sigmoid(t2)      # ()       float64  sigmoid
     return t3
-    # backward of t3
+    # backward of t3 (when .backward() is called on it)
     d_t3 = 1
-    d_t2 = d_t3 * (sigmoid(x) * (1 - sigmoid(x)))       # t3 = sigmoid(t2)
-    d_t1 = d_t2 * (1)                                   # t2 = t1 + 1.0
-    d_w = x^T @ d_t1                                    # t1 = x @ w
-    w.grad += d_w
+    d_t2 = d_t3 * (sigmoid(t2) * (1 - sigmoid(t2)))  # t3 = sigmoid(t2)
+    d_t1 = d_t2                                      # t2 = t1 + 1.0
+    d_w = x^T @ d_t1                                 # t1 = x @ w
+    w.grad += d_w                                    # accumulate, as backward() does
+>>> step = compile(neuron)                          # autograd.compile: traces now, replays afterwards
+>>> y = step(Tensor([0.5, 0.5]))
+>>> y.backward()
+>>> [round(float(v), 6) for v in w.grad]            # dy/dw = g'(z) x
+[0.074573, 0.074573]
 
 **Tracing** runs ``f`` once, eagerly, on the example arguments and writes down what the engine did: every node
 made (the forward Wengert list, in the order the nodes were made) and, for each root, the backward program the
