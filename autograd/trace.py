@@ -880,13 +880,55 @@ def keyword_like(name: str) -> bool:
     return keyword.iskeyword(name) or name in {"np", "F", "unbroadcast", "_store", "_rule"}
 
 
-def _traced_copy(x: Any) -> Node:
-    """A fresh leaf for argument ``x``: a Tensor that requires grad (so every op on it is recorded)."""
-    if isinstance(x, Value):
-        return (Constant if isinstance(x, Constant) else Value)(x.data, label=x.label)
-    from .tensor import _new
+_NODE_DATA = Node.__dict__["data"]  # the slot that holds a node's data
 
-    t = _new(x.data, True, (), None)
+
+def _input_data(self: Node) -> Any:
+    """``.data`` of a traced argument: the ops of autograd read it; code elsewhere reading it while tracing would
+    freeze this call's numbers into the program (they would not change on the next call), so it is an error."""
+    caller = sys._getframe(1).f_code.co_filename
+    if os.path.dirname(os.path.abspath(caller)) != _HERE:
+        tracer = _tracer()
+        if tracer is not None and not tracer.in_eager:
+            raise TraceError(
+                f"the data of an argument of {tracer.name!r} ({type(self).__bases__[0].__name__} of "
+                f"{getattr(_NODE_DATA.__get__(self), 'shape', ())}) was read outside the recorded "
+                f"operations, at\n    {_user_line()}\nIts numbers would be frozen into the compiled program. "
+                "Compute with Tensor operations (t.shape, t.dtype are fine), pass the value as a constant "
+                "(functools.partial), or run this function eagerly."
+            )
+    return _NODE_DATA.__get__(self)
+
+
+def _set_input_data(self: Node, value: Any) -> None:
+    _NODE_DATA.__set__(self, value)
+
+
+class _TensorInput(Tensor):
+    """A traced Tensor argument (see :func:`_input_data`)."""
+
+    __slots__ = ()
+    data = property(_input_data, _set_input_data)
+
+
+class _ValueInput(Value):
+    __slots__ = ()
+    data = property(_input_data, _set_input_data)
+
+
+class _ConstantInput(Constant):
+    __slots__ = ()
+    data = property(_input_data, _set_input_data)
+
+
+def _traced_copy(x: Any) -> Node:
+    """A fresh leaf for argument ``x``: for a Tensor one that requires grad, so every op on it is recorded."""
+    if isinstance(x, Value):
+        v = (_ConstantInput if isinstance(x, Constant) else _ValueInput)(x.data, label=x.label)
+        return v
+    t = _TensorInput(x.data)
+    _NODE_DATA.__set__(t, x.data)  # the very array (the constructor may convert)
+    t.requires_grad = True
     t.label = x.label
     return t
 

@@ -331,3 +331,15 @@ def test_fit_compile_refuses_what_it_cannot_replay():
     with pytest.raises(ValueError, match="cross-entropy"):
         nn.fit(nn.Sequential(nn.Dense(2, 2, None, rng=0)), X, Y[:, 0].astype(int), loss="cross_entropy",
                optimizer="sgd", epochs=1, verbose=0, compile=True)
+
+
+def test_reading_an_arguments_data_outside_the_ops_is_an_error_not_a_frozen_constant():
+    logits = Tensor(np.zeros((3, 2)), requires_grad=True)
+    f = autograd.compile(lambda z, y: nn.functional.cross_entropy(z, y))  # reads the labels with numpy
+    with pytest.raises(TraceError, match="read outside the recorded operations"):
+        f(logits, Tensor(np.array([0, 1, 1])))
+    g = autograd.compile(lambda x: x * float(x.data.sum()))
+    with pytest.raises(TraceError, match="test_trace.py"):
+        g(Tensor([1.0, 2.0]))
+    h = autograd.compile(lambda x: (x * 2.0).sum() + x.shape[0])  # shapes are static: fine
+    assert h(Tensor([1.0, 2.0])).data == 8.0 and h(Tensor([2.0, 2.0])).data == 10.0
