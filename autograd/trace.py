@@ -561,7 +561,6 @@ class Program:
         'replay': a function of the argument nodes that stores gradients into ``.grad`` and returns the outputs
         and the saved forward values."""
         slots = self.inputs + self.params
-        val = self.is_value
         body: list[str] = []
         if mode == "source":
             head = f"def {self.name}({', '.join(s.name for s in slots)}):"
@@ -587,7 +586,7 @@ class Program:
                 else:
                     body.append(f"# {_call_name(e[2], e[3])} ran here")
             if i < len(self.lines):
-                body.append(self._forward_code(self.lines[i], val))
+                body.append(self._forward_code(self.lines[i], mode))
         if mode == "source" and not self.backward_programs() and 0 in self._output_backward:
             body.extend(self._backward_code(self._output_backward[0], mode))
         if mode == "source":
@@ -612,11 +611,12 @@ class Program:
     def _saved_names(self) -> list[str]:
         return [s.name for s in self.inputs + self.params] + [ln.name for ln in self.lines]
 
-    def _forward_code(self, line: _Line, val: bool) -> str:
+    def _forward_code(self, line: _Line, mode: str) -> str:
         if line.op is None:
             return f"{line.name} = {_fnvar(line.fn)}({', '.join(line.args)})"
         ctx = self._ctx_code(line)
-        return f"{line.name} = {_opvar(line.op.name)}.forward(F, {ctx}, {', '.join(line.args)})"
+        rule = f"{_opvar(line.op.name)}.forward" if mode == "source" else f"fwd_{_opvar(line.op.name)[3:]}"
+        return f"{line.name} = {rule}(F, {ctx}, {', '.join(line.args)})"
 
     def _ctx_code(self, line: _Line) -> str:
         if line.ctx is None:
@@ -641,19 +641,21 @@ class Program:
             out.append(f"d_{b.root} = np.ones({root.shape!r}, dtype=np.{root.dtype})")
         for line, edges in b.steps:
             ctx = self._ctx_code(line)
-            wanted = {e.i for e in edges}
-            lhs = ", ".join(f"_g{i}" if i in wanted else "_" for i in range(len(line.args)))
-            lhs += "," if len(line.args) == 1 else ""
+            names = [_slot_name(i, edges, direct=mode != "source") for i in range(len(line.args))]
+            lhs = ", ".join(names) + ("," if len(line.args) == 1 else "")
             args = f"F, {ctx}, d_{line.name}, {line.name}, {', '.join(line.args)}"
+            rule = f"{_opvar(line.op.name)}.backward" if mode == "source" else f"bwd_{_opvar(line.op.name)[3:]}"
             if val and mode != "source":
                 call = f"_rule({_opvar(line.op.name)}, F, {ctx}, d_{line.name}, {line.name}, [{', '.join(line.args)}])"
             elif line.op.selective and not val:
-                call = f"{_opvar(line.op.name)}.backward({args}, needs={line.needs!r})"
+                call = f"{rule}({args}, needs={line.needs!r})"
             else:
-                call = f"{_opvar(line.op.name)}.backward({args})"
+                call = f"{rule}({args})"
             out.append(f"{lhs} = {call}")
             for e in edges:
-                g = f"_g{e.i}"
+                g = names[e.i]
+                if g.startswith("d_"):
+                    continue
                 if e.fit:
                     out.append(f"{g} = unbroadcast({g}, {self._shape_of(e.target)!r})")
                 if e.cast:
@@ -677,6 +679,8 @@ class Program:
         for line in self.lines:
             if line.op is not None:
                 ns[_opvar(line.op.name)] = line.op
+                ns["fwd_" + _opvar(line.op.name)[3:]] = line.op.forward
+                ns["bwd_" + _opvar(line.op.name)[3:]] = line.op.backward
                 if line.ctx is not None and not isinstance(line.ctx, _Ref):
                     ns[f"ctx_{line.name}"] = line.ctx
             else:
@@ -692,8 +696,8 @@ class Program:
 
     def _compile(self) -> Callable:
         if self._fn is None:
-            code = "\n".join(self._code(mode="replay"))
             ns = self._namespace()
+            code = "\n".join(_as_locals(self._code(mode="replay"), ns))
             exec(compile_(code, f"<compiled {self.name}>", "exec"), ns)  # noqa: S102 - our own generated code
             self._fn = ns[self.name]
             self._code_text = code
@@ -710,6 +714,7 @@ class Program:
             rets = [f"d_{s.name}" if s in b.stores else "None" for s in self.leaves]
             body.append(f"    return ({', '.join(rets)}{',' if rets else ''})")
             ns = self._namespace()
+            body = _as_locals(body, ns)
             exec(compile_("\n".join(body), f"<backward of {self.name}[{k}]>", "exec"), ns)  # noqa: S102
             fn = self._bwd_fns[k] = ns["_bwd"]
         return fn
@@ -729,7 +734,7 @@ class Program:
                 continue
             if k in self._output_backward and engine.is_grad_enabled():
                 if leaves is None:
-                    leaves = [nodes[s.index] if s.index >= 0 else s.node for s in self.leaves]
+                    leaves = tuple(nodes[s.index] if s.index >= 0 else s.node for s in self.leaves)
                 op = self._fused.get(k)
                 if op is None:
                     op = self._fused[k] = self._fused_op(k)
@@ -768,6 +773,31 @@ class Program:
 compile_ = compile  # the builtin, before this module's compile() shadows it
 
 
+def _slot_name(i: int, edges: list[_Edge], direct: bool) -> str:
+    """Where a rule's gradient for input ``i`` goes: ``_`` (not needed), straight into ``d_<input>`` (its first
+    gradient, nothing to fit, cast or copy), or a temporary ``_g<i>``."""
+    e = next((x for x in edges if x.i == i), None)
+    if e is None:
+        return "_"
+    if direct and e.first and not (e.fit or e.cast or e.copy) and sum(x.target == e.target for x in edges) == 1:
+        return f"d_{e.target}"
+    return f"_g{i}"
+
+
+def _as_locals(code: list[str], ns: dict[str, Any]) -> list[str]:
+    """Make every name of ``ns`` that the function uses a keyword-only default: locals are read faster than
+    globals (the replay of a long program reads one per operation)."""
+    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(code[1:])))
+    names = sorted(n for n in ns if n in used and not n.startswith("__"))
+    if not names:
+        return code
+    head = code[0]
+    params = head[head.index("(") + 1:head.rindex(")")]
+    extra = ", ".join(f"{n}={n}" for n in names)
+    sep = ", " if params else ""
+    return [f"{head[:head.index('(')]}({params}{sep}*, {extra}):"] + code[1:]
+
+
 class _Ref:
     """A ctx that is a line of the program (a mask recomputed on every call)."""
 
@@ -780,12 +810,15 @@ class _Ref:
         return self.name
 
 
-def _fused_node(op: Op, leaves: list[Node], ctx: Any, is_value: bool) -> Node:
-    from .custom import apply
-
+def _fused_node(op: Op, leaves: tuple[Node, ...], ctx: Any, is_value: bool) -> Node:
+    """An output of a replay: a node of the fused op whose backward rule is the compiled backward program."""
     if not leaves:
         return Constant(ctx[0]) if is_value else Tensor(ctx[0])
-    return apply(op, *leaves, ctx=ctx)
+    if is_value:
+        from .custom import apply
+
+        return apply(op, *leaves, ctx=ctx)
+    return Tensor._apply(op, leaves, ctx)  # (custom.apply's checks cost 5x more; these leaves are Tensors)
 
 
 def _value_rule(op: Op, F: Any, ctx: Any, g: Any, out: Any, xs: list) -> tuple:
