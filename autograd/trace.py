@@ -990,7 +990,8 @@ def _trace(f: Callable, args: tuple) -> tuple[Program, Any]:
     tracer.prev, engine._mode.anomaly = engine._mode.anomaly, tracer
     outer, _tls.tracer = getattr(_tls, "tracer", None), tracer
     try:
-        result = f(*call_args)
+        with engine.enable_grad():  # recorded even when called inside no_grad (whose outputs are then plain)
+            result = f(*call_args)
     finally:
         _tls.tracer = outer
         engine._mode.anomaly = tracer.prev
@@ -1218,7 +1219,7 @@ def _analyse(p: Program, steps: list, root_name: str, root: Tensor, seed: Any) -
 
 
 def _key(args: tuple) -> tuple:
-    key = [engine.is_grad_enabled()]
+    key: list[Any] = []
     for a in args:
         if isinstance(a, Tensor):
             key.append(("T", a.data.shape, a.data.dtype.str, bool(a.requires_grad)))
@@ -1255,7 +1256,10 @@ class Compiled:
         self.programs: collections.OrderedDict[tuple, Program] = collections.OrderedDict()
         self.traces = 0
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(f"compiled {self.__name__!r}: pass the arguments by position (got {', '.join(kwargs)} by "
+                            "name); bind constant keyword arguments with functools.partial before compiling")
         key = _key(args)
         program = self.programs.get(key)
         if program is None:

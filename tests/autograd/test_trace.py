@@ -343,3 +343,15 @@ def test_reading_an_arguments_data_outside_the_ops_is_an_error_not_a_frozen_cons
         g(Tensor([1.0, 2.0]))
     h = autograd.compile(lambda x: (x * 2.0).sum() + x.shape[0])  # shapes are static: fine
     assert h(Tensor([1.0, 2.0])).data == 8.0 and h(Tensor([2.0, 2.0])).data == 10.0
+
+
+def test_first_call_inside_no_grad_still_records_the_program():
+    w = Tensor([2.0], requires_grad=True)
+    cf = autograd.compile(lambda x: x * w)
+    with autograd.no_grad():
+        first = cf(Tensor([1.0]))
+    assert not first.requires_grad and first.data.tolist() == [2.0]
+    out = cf(Tensor([3.0]))  # replayed with new numbers, and differentiable outside no_grad
+    assert out.data.tolist() == [6.0] and out.requires_grad
+    with pytest.raises(TypeError, match="by position"):
+        cf(x=Tensor([1.0]))
