@@ -398,6 +398,8 @@ class Program:
         return self._const(x)
 
     def _const(self, value: Any) -> str:
+        if value.__class__ is float and math.isfinite(value):
+            return repr(value)  # a Value's constant is written as a literal (repr round-trips a float exactly)
         name = f"c{len(self.consts) + 1}"
         self.consts[name] = value
         return name
@@ -767,7 +769,7 @@ class Program:
             return program._backward_fn(k)(ctx[1], g)
 
         return Op(f"compiled {self.name}[{k}]", arity=-1, forward=lambda F, ctx, *xs: ctx[0], backward=backward,
-                  formula=(f"the backward program of {self.name}",), doc=self.text())
+                  formula=(f"the backward program of {self.name}",), doc="print(compiled.programs) shows it")
 
 
 compile_ = compile  # the builtin, before this module's compile() shadows it
@@ -835,6 +837,7 @@ def _call_name(fn: Any, args: tuple) -> str:
     return f"{owner}.{name}()" if owner else f"{name}()"
 
 
+@functools.lru_cache(maxsize=1024)
 def _opvar(name: str) -> str:
     return "op_" + re.sub(r"\W", "_", name)
 
@@ -1187,7 +1190,7 @@ def _analyse(p: Program, steps: list, root_name: str, root: Tensor, seed: Any) -
             g = grads.get(line.name)
             if g is None:
                 continue
-            xs = [values[a] for a in line.args]
+            xs = [values[a] if a in values else float(a) for a in line.args]
             ctx = values[line.ctx.name] if isinstance(line.ctx, _Ref) else line.ctx
             if line.op.selective:
                 res = line.op.backward(ArrayMath, ctx, g, values[line.name], *xs, needs=line.needs)
