@@ -506,7 +506,7 @@ class Program:
                 if re.search(r"\bg\b", f):
                     expr = re.sub(r"\bg\b", up, f)  # a formula of the upstream gradient g (matrix ops)
                 else:  # a local derivative: upstream times it
-                    expr = up if f == "1" else f"{up} * {f}" if _IDENT.match(f) else f"{up} * ({f})"
+                    expr = up if f == "1" else f"{up} * {f}" if re.fullmatch(r"-?[\w.]+", f) else f"{up} * ({f})"
                 if e.fit:
                     expr = f"unbroadcast({expr}, {self._shape_of(e.target)})"
                 if e.cast:
@@ -573,7 +573,7 @@ class Program:
             for s in self.params:
                 body.append(f"{s.name} = _p_{s.name}.data")
         events = sorted(self.events, key=lambda e: e[1])
-        eager = [x for x in self.events if x[0] == "eager"]
+        eager = {id(x): i for i, x in enumerate(x for x in self.events if x[0] == "eager")}  # (by identity)
         k = 0
         for i in range(len(self.lines) + 1):
             while k < len(events) and events[k][1] <= i:
@@ -582,7 +582,7 @@ class Program:
                 if e[0] == "backward":
                     body.extend(self._backward_code(e[2], mode))
                 elif mode == "replay":
-                    body.append(f"_eager{eager.index(e)}()")
+                    body.append(f"_eager{eager[id(e)]}()")
                     for s in self.params:  # an eager call may have replaced or changed a parameter's data
                         body.append(f"{s.name} = _p_{s.name}.data")
                 else:
@@ -756,7 +756,7 @@ class Program:
         values = {s.name: s.node.data for s in self.inputs + self.params}
         values.update({ln.name: ln.node.data for ln in self.lines if ln.node is not None})
         values.update(self.consts)
-        outs = tuple(values[o] if isinstance(o, str) else None for o in self.outputs)
+        outs = tuple((values[o] if o in values else float(o)) if isinstance(o, str) else None for o in self.outputs)
         return outs, tuple(values[n] for n in self._saved_names())
 
     def _fused_op(self, k: int) -> Op:
@@ -1103,11 +1103,6 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
     if len(kinds) > 1:
         raise TraceError(f"trace {name!r}: mixes Values and Tensors; a program is over one kind of node")
     # events: backward() calls and eager calls, at the position (number of nodes made) where they happened
-    order_pos = {}
-    count = 0
-    for node in tracer.made:
-        count += 1
-        order_pos[id(node)] = count
     for e in tracer.events:
         if e[0] == "backward":
             root, seed = e[2], e[3]

@@ -355,3 +355,31 @@ def test_first_call_inside_no_grad_still_records_the_program():
     assert out.data.tolist() == [6.0] and out.requires_grad
     with pytest.raises(TypeError, match="by position"):
         cf(x=Tensor([1.0]))
+
+
+def test_a_step_that_zeroes_grads_through_the_model_and_returns_constants_replays_them():
+    model = _model(5)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    X, Y = _data(10)
+
+    def step(x, y):
+        model.zero_grad()  # Module.zero_grad: each parameter's zero_grad() is recorded and repeated
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss, 7
+
+    cf = autograd.compile(step)
+    ref_model = _model(5)
+    ref_opt = nn.optim.SGD(ref_model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss, seven = cf(Tensor(X), Tensor(Y))
+        ref_model.zero_grad()
+        ref = nn.functional.mse_loss(ref_model(Tensor(X)), Tensor(Y))
+        ref.backward()
+        ref_opt.step()
+        assert seven == 7 and close(loss.data, ref.data)
+    for p, q in zip(model.parameters(), ref_model.parameters()):
+        assert close(p.data, q.data) and close(p.grad, q.grad)
+    text = str(next(iter(cf.programs.values())))
+    assert "SGD.step()" in text and "runs on every call" in text
