@@ -383,3 +383,40 @@ def test_a_step_that_zeroes_grads_through_the_model_and_returns_constants_replay
         assert close(p.data, q.data) and close(p.grad, q.grad)
     text = str(next(iter(cf.programs.values())))
     assert "SGD.step()" in text and "runs on every call" in text
+
+
+@given(st.tuples(strategies.shapes(1, 3), strategies.shapes(1, 3)), st.sampled_from([np.float32, np.float64]))
+def test_retraces_exactly_when_the_shape_or_dtype_changes(shapes, dtype):
+    cf = autograd.compile(lambda x: (x.tanh() * x).sum())
+    calls = [(shapes[0], np.float64), (shapes[1], dtype), (shapes[0], np.float64)]
+    for shape, dt in calls:
+        x = Tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape).astype(dt), requires_grad=True)
+        out = cf(x)
+        out.backward()
+        ref = Tensor(x.data, requires_grad=True)
+        (ref.tanh() * ref).sum().backward()
+        assert out.data.dtype == dt and x.grad.dtype == dt
+        assert np.allclose(x.grad, ref.grad, rtol=1e-6 if dt == np.float32 else TOL, atol=0)
+    assert cf.traces == (1 if (shapes[0], np.float64) == (shapes[1], dtype) else 2)
+
+
+@given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 4), st.sampled_from([np.float32, np.float64]))
+def test_random_dense_layers_compiled_equal_eager(n, k, m, dtype):
+    rng = np.random.default_rng(n * 100 + k * 10 + m)
+    W = Tensor(rng.normal(size=(k, m)).astype(dtype), requires_grad=True)
+    b = Tensor(rng.normal(size=m).astype(dtype), requires_grad=True)
+    W2, b2 = Tensor(W.data.copy(), requires_grad=True), Tensor(b.data.copy(), requires_grad=True)
+
+    def f(x, W, b):
+        return (autograd.linear(x, W, b).tanh() @ W.T).mean()
+
+    cf = autograd.compile(f)
+    for _ in range(2):
+        x = Tensor(rng.normal(size=(n, k)).astype(dtype))
+        out = cf(x, W, b)
+        out.backward()
+        ref = f(x, W2, b2)
+        ref.backward()
+        assert out.data == ref.data  # the same rules in the same order: bitwise equal
+        assert np.array_equal(W.grad, W2.grad) and np.array_equal(b.grad, b2.grad)
+        assert W.grad.dtype == dtype
