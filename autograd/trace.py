@@ -46,8 +46,10 @@ call saves. The design of a compiled *training step*:
   recorded as *calls*: the replay calls them again, at the point where they ran, on every call. Parameters
   (leaves that require grad and are not arguments) are read from ``.data`` afresh after each such call.
 * Any other Python side effect of ``f`` (a print, appending to a list) happens once, while tracing, as in
-  ``jax.jit``. So do values read outside the traced ops (``t.data``, numpy on it, work inside ``no_grad``):
-  they are constants of the program. Randomness drawn while tracing (a dropout mask) is replayed unchanged.
+  ``jax.jit``. Reading an *argument's* ``.data`` outside the recorded ops is an error (its numbers would be
+  frozen into the program: ``cross_entropy`` reads its labels so); other values read outside the ops (an
+  intermediate's ``.data``, work inside ``no_grad``) are constants of the program, and randomness drawn while
+  tracing (a dropout mask) is replayed unchanged.
 * Outputs are returned as nodes of one fused op whose backward rule is the compiled backward program, so
   ``loss = compiled(x); loss.backward()`` outside works too and lands in ``.grad`` through the engine itself.
 
@@ -254,7 +256,6 @@ class _Tracer:
         self.made: list[Node] = []  # op nodes, in the order they were made
         self.masks: dict[int, tuple] = {}  # id(mask tensor) -> (mask tensor, fn, operands, position)
         self.events: list[tuple] = []  # ("backward", position, root, seed) / ("eager", position, fn, args, kwargs)
-        self.inputs: set[int] = set()
         self.in_eager = 0
         self.prev: Any = None
         self.recording = None  # (anomaly protocol)
@@ -372,7 +373,6 @@ class Program:
         self.events: list[tuple] = []  # ("backward", pos, _Backward) / ("eager", pos, fn, args, kwargs)
         self.outputs: list[Any] = []  # output names (str) or constant values
         self.out_kind: str = "single"  # "single", "tuple", "list", "none"
-        self.static: tuple = ()
         self._names: dict[int, str] = {}
         self._lines_by_name: dict[str, _Line] = {}
         self._slots_by_name: dict[str, _Slot] = {}
