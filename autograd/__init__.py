@@ -42,6 +42,7 @@ from .tensor import (
     tensor,
     where,
 )
+from .trace import Program, TraceError, compile, eager, trace
 from .value import Constant, Value, weighted_sum
 from .viz import draw
 
@@ -89,6 +90,11 @@ __all__ = [
     "detect_anomaly",
     "AnomalyError",
     "is_anomaly_enabled",
+    "trace",
+    "compile",
+    "Program",
+    "TraceError",
+    "eager",
 ]
 
 __version__ = "0.1.0"

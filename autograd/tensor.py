@@ -608,7 +608,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``cond`` else ``b``. The branch not selected gets exactly zero gradient (no NaN leaks)."""
-    c = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)  # a copy: backward reads it later
+    # a copy (backward reads it later); subok keeps a mask traced by autograd.trace linked to its comparison
+    c = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool, subok=True)
     like = a.data if isinstance(a, Tensor) else b.data if isinstance(b, Tensor) else np.asarray(a)
     ta, tb = _lift(a, like, "where"), _lift(b, like, "where")
     try:

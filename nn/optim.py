@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value
+from autograd import Tensor, Value, eager
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop", "clip_grad_norm_", "clip_grad_value_"]
 
@@ -151,11 +151,13 @@ class Optimizer:
     def _validate(self, hp: dict[str, Any]) -> None:
         """Raise ValueError for a hyperparameter outside its range (PyTorch's checks)."""
 
+    @eager  # a compiled training step calls it again on every call (see autograd.trace)
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (a Tensor's to None, as PyTorch's default; a Value's to 0.0)."""
         for p in self.params:
             p.zero_grad()
 
+    @eager
     def step(self) -> None:
         """Update every parameter that has a gradient (a Tensor whose ``grad`` is None is skipped)."""
         i = 0

@@ -676,6 +676,7 @@ def fit(
     metrics: Sequence[str | Callable[..., float]] | str = (),
     callbacks: Iterable[Callback] | Callback | None = (),
     verbose: int = 1,
+    compile: bool = False,  # noqa: A002 - the name users know (torch.compile, Keras' jit_compile)
 ) -> History:
     """Train ``model`` on ``(X, y)`` for ``epochs`` epochs of mini-batches; return the :class:`History`.
 
@@ -690,6 +691,10 @@ def fit(
 
     The model is in train mode for the training batches and in eval mode for validation; its mode is restored at
     the end. A NaN or infinite loss raises ``FloatingPointError`` naming the epoch and the batch.
+
+    ``compile=True`` records the forward pass, the loss and the backward pass once per batch shape
+    (:func:`autograd.compile`) and replays them: the same numbers without the per-node bookkeeping. Not with
+    Dropout (its masks would be replayed) nor a cross-entropy loss (it reads the targets with numpy).
     """
     X, y = as_arrays(X, y, "fit")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -706,6 +711,7 @@ def fit(
     if len(Xt) == 0:
         raise ValueError(f"fit: no training samples (X has shape {X.shape})")
     loader = DataLoader(Xt, yt, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    step = _compiled_step(model, loss_fn, opt) if compile else None
 
     history = History()
     trainer = Trainer(model=model, optimizer=opt, loss=loss_fn, epochs=int(epochs), batches_per_epoch=len(loader),
@@ -730,7 +736,7 @@ def fit(
             for cb in cbs:
                 cb.on_epoch_begin(epoch, {})
             progress.epoch_begin(epoch)
-            logs = _train_epoch(model, loader, loss_fn, opt, named, cbs, progress, epoch, int(epochs))
+            logs = _train_epoch(model, loader, loss_fn, opt, named, cbs, progress, epoch, int(epochs), step)
             if Xv is not None:
                 val = _evaluate(model, Xv, yv, loss_fn, named, batch_size=max(batch_size, 1024))
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -755,9 +761,37 @@ def fit(
     return history
 
 
+def _compiled_step(model: Any, loss_fn: Callable[..., Any], opt: Any) -> Callable[..., Any]:
+    """fit(compile=True)'s batch step: forward, loss and gradients, compiled (the optimizer's step stays outside,
+    after the finiteness check, as in the eager loop)."""
+    import autograd
+
+    from .layers import Dropout
+
+    if any(isinstance(m, Dropout) and m.p > 0 for m in getattr(model, "modules", lambda: [])()):
+        raise ValueError("fit(compile=True): the model has Dropout, whose random masks a compiled step would replay "
+                         "unchanged; use compile=False")
+    ce = _loss_name(loss_fn) in _CROSS_ENTROPY
+    if ce:
+        raise ValueError("fit(compile=True): cross-entropy reads its targets with numpy, outside the recorded ops, so "
+                         "a compiled step would replay the first batch's labels; use compile=False")
+
+    @autograd.compile
+    def step(xb: Tensor, yb: Tensor) -> tuple[Any, Any, Tensor]:
+        pred = model(xb)
+        yb = _align(pred, yb, ce)
+        loss = loss_fn(pred, yb)
+        opt.zero_grad()
+        loss.backward()
+        return pred, loss, yb
+
+    return step
+
+
 def _train_epoch(
     model: Any, loader: DataLoader, loss_fn: Callable[..., Any], opt: Any,
     named: list[tuple[str, Callable[..., float]]], cbs: list[Callback], progress: _Progress, epoch: int, epochs: int,
+    step: Callable[..., Any] | None = None,
 ) -> dict[str, float]:
     """One pass over the loader in train mode; the batch-size-weighted means of the loss and the metrics."""
     _set_mode(model, True)
@@ -767,9 +801,12 @@ def _train_epoch(
     for b, (xb, yb) in enumerate(loader):
         for cb in cbs:
             cb.on_batch_begin(b, {"size": len(xb)})
-        pred = model(xb)
-        yb = _align(pred, yb, ce)
-        loss = loss_fn(pred, yb)
+        if step is not None:  # fit(compile=True): forward, loss and gradients replayed
+            pred, loss, yb = step(xb, yb)
+        else:
+            pred = model(xb)
+            yb = _align(pred, yb, ce)
+            loss = loss_fn(pred, yb)
         value = _scalar(loss)
         if not math.isfinite(value):
             raise FloatingPointError(
@@ -777,8 +814,9 @@ def _train_epoch(
                 "training stopped. Try a smaller learning rate, check the inputs for huge values, or use a loss "
                 "on logits ('bce_with_logits', 'cross_entropy') instead of log of probabilities"
             )
-        opt.zero_grad()
-        loss.backward()
+        if step is None:
+            opt.zero_grad()
+            loss.backward()
         opt.step()
         w = len(xb) / n
         batch_logs = {"loss": value, "size": len(xb)}

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["autograd.value", "autograd.tensor", "autograd.custom", "autograd.functional", "autograd.gradcheck",
-           "autograd.explain", "autograd.stepping", "autograd.stepper", "nn.layers", "nn.functional", "nn.module",
+           "autograd.trace", "autograd.explain", "autograd.stepping", "autograd.stepper", "nn.layers", "nn.functional", "nn.module",
            "nn.data"]
 
 
