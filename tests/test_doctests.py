@@ -6,8 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["autograd.value", "autograd.tensor", "autograd.custom", "autograd.functional", "autograd.gradcheck",
-           "autograd.trace", "autograd.explain", "autograd.stepping", "autograd.stepper", "nn.layers", "nn.functional", "nn.module",
-           "nn.data"]
+           "autograd.trace", "autograd.explain", "autograd.stepping", "autograd.stepper", "nn.layers", "nn.functional",
+           "nn.module", "nn.data"]
 
 
 @pytest.mark.parametrize("name", MODULES)
