@@ -25,6 +25,7 @@ from .engine import (
 from .explain import explain
 from .functional import grad, hessian, hvp, value_and_grad
 from .gradcheck import GradcheckError, GradcheckKinkWarning, GradcheckReport, gradcheck, gradgradcheck
+from .onnx import OnnxExportError, export_onnx
 from .ops import DomainError
 from .stepping import backward_steps
 from .tensor import (
@@ -86,6 +87,8 @@ __all__ = [
     "detect_anomaly",
     "AnomalyError",
     "is_anomaly_enabled",
+    "export_onnx",
+    "OnnxExportError",
 ]
 
 __version__ = "0.1.0"
