@@ -269,7 +269,8 @@ def export_onnx(
     ``example_args``: numbers or Values (scalar inputs, float64) and arrays or Tensors (tensor inputs, their own
     float dtype). ``f`` returns a Value, a Tensor, or a list/tuple of them (one ONNX output each). Parameters and
     other constants the graph reads are stored in the file. ``dynamic_batch=True`` names axis 0 of every tensor
-    input (and of every output of the same length) ``batch``, so the file runs on any batch size.
+    input ``batch`` (and every output axis that ONNX's shape inference finds follows it), so the file runs on any
+    batch size.
 
     Only what the engine records is exported: numbers computed from the inputs' ``.data`` outside the ops are
     constants. Raises :class:`OnnxExportError` naming the first op (in the engine's order) with no ONNX form.
@@ -297,13 +298,9 @@ def export_onnx(
     g = OnnxGraph(onnx)
     g._taken.update(names_out)  # reserved: no internal value may take an output's name
     named: dict[int, str] = {}
-    batch = next((np.shape(x.data)[0] for x in inputs if isinstance(x, Tensor) and x.data.ndim), None)
 
     def elem(node: Node) -> int:
         return helper.np_dtype_to_tensor_dtype(_dtype(node))
-
-    def dims(shape: tuple[int, ...]) -> list[Any]:
-        return ["batch" if dynamic_batch and i == 0 and n == batch else n for i, n in enumerate(shape)]
 
     graph_inputs = []
     for node, name in zip(inputs, names_in):
@@ -351,11 +348,19 @@ def export_onnx(
             renamed.add(id(o))
         else:  # an input, a constant, an output listed twice, or a value other nodes read too
             g.nodes.append(helper.make_node("Identity", [inner], [name], name=g.name("Identity")))
-        graph_outputs.append(helper.make_tensor_value_info(name, elem(o), dims(_shape(o))))
+        # with a dynamic batch the output shapes are left to ONNX's shape inference below (it knows which axes
+        # follow the input's batch axis); otherwise they are the traced shapes
+        shape = [None] * len(_shape(o)) if dynamic_batch else list(_shape(o))
+        graph_outputs.append(helper.make_tensor_value_info(name, elem(o), shape))
 
     graph = helper.make_graph(g.nodes, "chainrule", graph_inputs, graph_outputs, g.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="chainrule",
                               ir_version=IR_VERSION)
+    if dynamic_batch:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True).graph.output
+        for declared, found in zip(model.graph.output, inferred):
+            for d, f in zip(declared.type.tensor_type.shape.dim, found.type.tensor_type.shape.dim):
+                d.CopyFrom(f)
     if check:
         onnx.checker.check_model(model, full_check=True)
     if path is not None:

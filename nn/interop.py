@@ -56,7 +56,7 @@ __all__ = ["to_torch", "from_torch", "export_onnx", "optimizer_state_to_torch", 
 INSTALL = "pip install -e '.[interop]' (torch==2.13.0, onnx, onnxruntime)"
 
 
-class ConversionError(TypeError):
+class ConversionError(ValueError):
     """A model, layer or optimizer that has no counterpart on the other side."""
 
 
@@ -265,10 +265,10 @@ def _torch_module(plan: _Plan, torch: Any) -> Any:
 
 def to_torch(model: Module, optimizer: optim.Optimizer | None = None) -> Any:
     """The model as a ``torch.nn.Sequential`` with the same weights (and mode); with ``optimizer``, also the
-    matching ``torch.optim`` optimizer, state included: returns ``(module, torch_optimizer)``.
+    matching ``torch.optim`` optimizer, state included: returns ``(module, torch_optimizer)``::
 
-    >>> tmodel = nn.to_torch(model)                               # doctest: +SKIP
-    >>> tmodel, topt = nn.to_torch(model, opt)                    # continue training in PyTorch
+        tmodel = nn.to_torch(model)
+        tmodel, topt = nn.to_torch(model, opt)     # to continue training in PyTorch
 
     ``Dense(2, 3, "relu")`` becomes ``Linear(2, 3), ReLU()`` with ``weight = W.T`` (PyTorch's (out, in) layout);
     an ``MLP``/``Layer``/``Neuron``/``Perceptron`` of Values becomes ``Linear`` layers of float64 (row j is neuron

@@ -378,6 +378,12 @@ def test_a_tensor_function_with_many_ops_exports(tmp_path) -> None:
     used = {n.op_type for n in proto.graph.node}
     assert {"MatMul", "Concat", "ReduceLogSumExp", "ReduceMax", "Expand", "Slice", "Squeeze", "Transpose", "Pow",
             "Clip", "Max", "Min", "Softmax", "LogSoftmax", "Sin", "Cos", "Sqrt"} <= used, used
+    dims = [[d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim] for o in proto.graph.output]
+    assert dims == [["batch", 4], ["batch", 4]], dims
+    summed = autograd.export_onnx(lambda x: (x.sum(axis=0), x.reshape(4, 2, 2)), (np.ones((4, 4)),), None,
+                                  dynamic_batch=True)  # shape inference tells a batch axis from a 4 that is not
+    dims = [[d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim] for o in summed.graph.output]
+    assert dims == [[4], ["batch", 2, 2]], dims
     for n in (5, 1, 9):
         x, y = rng.uniform(-1, 1, size=(n, 3)), rng.uniform(-1, 1, size=(n, 2))
         got = _run(tmp_path / "f.onnx", {"input0": x, "input1": y})
