@@ -26,6 +26,7 @@ from .engine import (
 from .explain import explain
 from .functional import grad, hessian, hvp, value_and_grad
 from .gradcheck import GradcheckError, GradcheckKinkWarning, GradcheckReport, gradcheck, gradgradcheck
+from .onnx import OnnxExportError, export_onnx
 from .ops import DomainError
 from .stepper import Stepper
 from .stepping import backward_steps
@@ -95,6 +96,8 @@ __all__ = [
     "Program",
     "TraceError",
     "eager",
+    "export_onnx",
+    "OnnxExportError",
 ]
 
 __version__ = "0.1.0"

@@ -4,9 +4,10 @@ Nothing here writes a derivative: every layer, activation and loss is composed o
 operations, so ``loss.backward()`` flows through them with the engine's registered rules.
 """
 
-from . import data, functional, init, optim, plot, train
+from . import data, functional, init, interop, optim, plot, train
 from .data import DataLoader, batches, train_test_split
 from .functional import ACTIVATIONS, get_activation
+from .interop import ConversionError, export_onnx, from_torch, to_torch
 from .layers import (
     MLP,
     BCELoss,
@@ -44,4 +45,5 @@ __all__ = [
     "ACTIVATIONS", "get_activation",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss",
     "SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop", "clip_grad_norm_", "clip_grad_value_",
+    "interop", "to_torch", "from_torch", "export_onnx", "ConversionError",
 ]
