@@ -245,7 +245,8 @@ def fit(
     them instead. ``shuffle`` reorders the training samples every epoch from one Generator made from ``seed``.
     ``metrics``: names (``'accuracy'``, ``'mae'``, ``'mse'``) or callables ``fn(pred_array, target_array)``.
     ``verbose``: 0 silent, 1 progress bars (in a terminal or Jupyter; elsewhere one line per epoch, as Keras),
-    2 one line per epoch. ``callbacks`` may be None, one callback or a list.
+    2 one line per epoch (a :class:`ProgressBar` given in ``callbacks`` takes the place of this one).
+    ``callbacks`` may be None, one callback or a list. Each batch is one :func:`train_step`.
 
     The model is in train mode for the training batches and in eval mode for validation; its mode is restored at
     the end. A NaN or infinite loss raises ``FloatingPointError`` naming the epoch and the batch.
