@@ -41,6 +41,8 @@ import numpy as np
 
 from autograd import Tensor
 
+from ._util import as_generator
+
 __all__ = [
     "batches", "DataLoader", "train_test_split", "as_arrays",
     "make_pass_fail", "PASS_FAIL_WEIGHTS", "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs",
@@ -48,10 +50,6 @@ __all__ = [
 ]
 
 Seed = int | np.random.Generator | None
-
-
-def _generator(seed: Seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _array(a: Any, name: str, who: str) -> np.ndarray:
@@ -115,7 +113,7 @@ def batches(
     X, y = as_arrays(X, y, "batches")
     batch_size = _check_batch_size(batch_size, "batches")
     shuffle = _check_shuffle(shuffle, "batches")
-    order = _generator(seed).permutation(len(X)) if shuffle else np.arange(len(X))
+    order = as_generator(seed).permutation(len(X)) if shuffle else np.arange(len(X))
     for idx in _batch_indices(len(X), batch_size, order, drop_last):
         yield Tensor(X[idx]), Tensor(y[idx])
 
@@ -135,7 +133,7 @@ class DataLoader:
         self.X, self.y = as_arrays(X, y, "DataLoader")
         self.batch_size = _check_batch_size(batch_size, "DataLoader")
         self.shuffle, self.drop_last = _check_shuffle(shuffle, "DataLoader"), bool(drop_last)
-        self.rng = _generator(seed)
+        self.rng = as_generator(seed)
 
     def __len__(self) -> int:
         n = len(self.X)
@@ -180,7 +178,7 @@ def train_test_split(
             f"train_test_split: test_size={test_size} leaves {n_test} of {n} samples for testing; both the "
             "training and the test set need at least one sample"
         )
-    order = _generator(seed).permutation(n) if shuffle else np.arange(n)
+    order = as_generator(seed).permutation(n) if shuffle else np.arange(n)
     train, test = order[: n - n_test], order[n - n_test:]
     return X[train], X[test], y[train], y[test]
 
@@ -228,7 +226,7 @@ def make_pass_fail(
     """
     n = _check_n(n_samples, "make_pass_fail")
     noise = _check_noise(noise, "make_pass_fail")
-    rng = _generator(seed)
+    rng = as_generator(seed)
     X = rng.uniform(0.0, 12.0, size=(n, 2))
     w0, w1, w2 = PASS_FAIL_WEIGHTS
     z = w0 + w1 * X[:, 0] + w2 * X[:, 1]
@@ -244,7 +242,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Seed = None) -> t
     lower arc (1 - cos t, 1/2 - sin t), t in [0, pi]; then Gaussian noise of std ``noise``."""
     n = _check_n(n_samples, "make_moons")
     noise = _check_noise(noise, "make_moons")
-    rng = _generator(seed)
+    rng = as_generator(seed)
     n0 = n // 2
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n - n0)
     X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
@@ -260,7 +258,7 @@ def make_circles(
     noise = _check_noise(noise, "make_circles")
     if not 0 < factor < 1:
         raise ValueError(f"make_circles: factor is the inner radius and must lie in (0, 1), got {factor}")
-    rng = _generator(seed)
+    rng = as_generator(seed)
     n0 = n // 2
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n - n0, endpoint=False)
@@ -277,7 +275,7 @@ def make_spirals(
     noise = _check_noise(noise, "make_spirals")
     if not turns > 0:
         raise ValueError(f"make_spirals: turns must be > 0, got {turns}")
-    rng = _generator(seed)
+    rng = as_generator(seed)
     n0 = n // 2
     parts = []
     for k, m in enumerate((n0, n - n0)):
@@ -293,7 +291,7 @@ def make_xor(n_samples: int = 200, noise: float = 0.0, seed: Seed = None) -> tup
     then noise (which moves points across the axes: the classes then overlap)."""
     n = _check_n(n_samples, "make_xor")
     noise = _check_noise(noise, "make_xor")
-    rng = _generator(seed)
+    rng = as_generator(seed)
     X = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
     return _finish(X, y, noise, rng)
@@ -315,7 +313,7 @@ def make_blobs(
         C = np.asarray(centers, dtype=np.float64)
         if C.ndim != 2 or len(C) < 1:
             raise ValueError(f"make_blobs: centers must be an int or a (k, n_features) array, got shape {C.shape}")
-    rng = _generator(seed)
+    rng = as_generator(seed)
     k = len(C)
     y = np.arange(n) % k
     X = C[y] + 0.0
@@ -332,7 +330,7 @@ def make_linear(
     noise = _check_noise(noise, "make_linear")
     if not 0 <= margin < 1:
         raise ValueError(f"make_linear: margin must lie in [0, 1), got {margin}")
-    rng = _generator(seed)
+    rng = as_generator(seed)
     w0, w = 1.0, np.array([3.0, -2.0])
     kept: list[np.ndarray] = []
     count = 0

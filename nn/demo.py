@@ -20,7 +20,9 @@ from typing import IO
 import numpy as np
 
 import autograd
+import nn
 from autograd import Value
+from nn import data, plot, train
 
 
 def perceptron(out: IO[str] = sys.stdout) -> Value:
@@ -67,9 +69,6 @@ def tiny_network(out: IO[str] = sys.stdout) -> Value:
 
 def train_red_green(epochs: int = 150, verbose: int = 1, out: IO[str] = sys.stdout):
     """A 2-16-16-1 network learns to separate red from green points (two moons)."""
-    import nn
-    from nn import data, train
-
     X, y = data.make_moons(n_samples=200, noise=0.15, seed=0)
     model = nn.Sequential(
         nn.Dense(2, 16, activation="tanh", rng=1),
@@ -108,7 +107,6 @@ def write_pictures(perceptron_output: Value, model, X, y, history, folder: str, 
         import matplotlib
 
         matplotlib.use("Agg")
-        from nn import plot
     except ImportError:
         print("   (matplotlib is missing: pip install 'chainrule[course]' for the pictures)", file=out)
         return written

@@ -2,7 +2,7 @@
 
 Every function accepts a ``Tensor``; the element-wise activations and the losses the scalar notebooks use
 (``mse_loss``, ``binary_cross_entropy``, ``binary_cross_entropy_with_logits``, ``hinge_loss``) also accept a
-``Value`` or a list of Values. The numbers follow PyTorch (see ``shared/reference/training-semantics.md``).
+``Value`` or a list of Values. The numbers follow PyTorch's (https://pytorch.org/docs/stable/nn.functional.html).
 
 Losses take ``reduction``: ``'mean'`` (the default: divide by the number of elements, or by the sum of the
 weights for a weighted cross-entropy), ``'sum'`` or ``'none'`` (one loss per element or sample). A prediction and
@@ -11,6 +11,7 @@ a target of different shapes are an error, never silently broadcast.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,11 +20,14 @@ import numpy as np
 
 from autograd import Tensor, Value, one_hot, weighted_sum, where
 
+from ._util import RNG, as_generator
+
 __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "softplus", "softmax", "log_softmax", "identity",
     "ACTIVATIONS", "get_activation", "dropout",
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss",
     "l2_penalty",
+    "LOSSES", "get_loss", "takes_logits", "one_column_per_class",
 ]
 
 Scalar = Value | float
@@ -141,13 +145,7 @@ def activation_name(activation: str | Callable[[Any], Any] | None) -> str:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _rng(rng: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(rng)
-
-
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: int | np.random.Generator | None = None) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: RNG = None) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the survivors by 1/(1 - p).
 
     y = x * m / (1 - p) with m ~ Bernoulli(1 - p) a constant mask, so E[y] = x and the gradient is multiplied by
@@ -161,7 +159,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng: int | np.rand
         return x
     if p == 1.0:
         return x * 0.0
-    keep = _rng(rng).random(x.shape) >= p
+    keep = as_generator(rng).random(x.shape) >= p
     return x * Tensor((keep / (1.0 - p)).astype(x.dtype if x.dtype.kind == "f" else np.float64))
 
 
@@ -468,3 +466,56 @@ def l2_penalty(params: Sequence[Value | Tensor], alpha: float = 1.0) -> Any:
             total = total + (p * p).sum()
         return total * alpha
     raise TypeError("l2_penalty: the parameters must be all Values or all Tensors, not a mix")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Losses by name, and what each one reads
+# ----------------------------------------------------------------------------------------------------------------
+
+# A loss declares by attributes what it reads, so anything that keeps the attributes keeps the meaning (a subclass
+# of a loss module, ``functools.wraps``, ``functools.partial``): ``takes_logits`` -- raw scores, not probabilities
+# (fit's accuracy then cuts a single column at 0, not 0.5); ``one_column_per_class`` -- one prediction column per
+# class, with class labels or per-class probabilities as targets.
+binary_cross_entropy_with_logits.takes_logits = True  # type: ignore[attr-defined]
+hinge_loss.takes_logits = True  # type: ignore[attr-defined]
+cross_entropy.takes_logits = True  # type: ignore[attr-defined]
+cross_entropy.one_column_per_class = True  # type: ignore[attr-defined]
+
+#: loss names accepted by :func:`nn.fit` and :func:`nn.evaluate`
+LOSSES: dict[str, Callable[..., Any]] = {
+    "mse": mse_loss,
+    "bce": binary_cross_entropy,
+    "bce_with_logits": binary_cross_entropy_with_logits,
+    "cross_entropy": cross_entropy,
+    "hinge": hinge_loss,
+}
+
+
+def get_loss(loss: str | Callable[..., Any]) -> Callable[..., Any]:
+    """A loss name from :data:`LOSSES`, or any callable ``loss(prediction, target) -> scalar Tensor``."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; use one of {', '.join(map(repr, LOSSES))} or a callable")
+        return LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a callable loss(prediction, target), got {type(loss).__name__}")
+    return loss
+
+
+def _declared(loss: Any, attribute: str) -> bool:
+    """What a loss (a name, a function, a module, or a ``functools.partial`` of one) says about itself."""
+    loss = LOSSES.get(loss) if isinstance(loss, str) else loss
+    while isinstance(loss, functools.partial):
+        loss = loss.func
+    return bool(getattr(loss, attribute, False))
+
+
+def takes_logits(loss: Any) -> bool:
+    """True when ``loss`` reads raw scores (logits) rather than probabilities: ``'bce_with_logits'``,
+    ``'hinge'``, ``'cross_entropy'``, their modules, and any loss with ``takes_logits = True``."""
+    return _declared(loss, "takes_logits")
+
+
+def one_column_per_class(loss: Any) -> bool:
+    """True when ``loss`` wants one prediction column per class (``'cross_entropy'``, ``CrossEntropyLoss``)."""
+    return _declared(loss, "one_column_per_class")

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ._util import RNG, as_generator
+
 __all__ = [
     "fans", "normal", "uniform", "truncated_normal", "zeros", "ones", "constant",
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
@@ -30,14 +32,9 @@ __all__ = [
 ]
 
 Shape = tuple[int, ...]
-RNG = int | np.random.Generator | None
 
 #: the standard deviation of a standard normal truncated to [-2, 2]
 TRUNCATED_STD = 0.87962566103423978
-
-
-def _rng(rng: RNG) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _shape(shape: Any) -> Shape:
@@ -76,14 +73,14 @@ def normal(shape: Any, std: float = 1.0, mean: float = 0.0, rng: RNG = None, dty
     """N(mean, std^2): the lecture's "initialise the weights from N(0, sigma^2)"."""
     if std < 0:
         raise ValueError(f"normal: std must be >= 0, got {std}")
-    return (mean + std * _rng(rng).standard_normal(_shape(shape))).astype(dtype)
+    return (mean + std * as_generator(rng).standard_normal(_shape(shape))).astype(dtype)
 
 
 def uniform(shape: Any, a: float = -1.0, b: float = 1.0, rng: RNG = None, dtype: Any = np.float64) -> np.ndarray:
     """U(a, b); the default U(-1, 1) is micrograd's ``Neuron`` initialisation."""
     if b < a:
         raise ValueError(f"uniform: need a <= b, got a={a}, b={b}")
-    return _rng(rng).uniform(a, b, _shape(shape)).astype(dtype)
+    return as_generator(rng).uniform(a, b, _shape(shape)).astype(dtype)
 
 
 def truncated_normal(shape: Any, std: float = 1.0, rng: RNG = None, dtype: Any = np.float64) -> np.ndarray:
@@ -92,7 +89,7 @@ def truncated_normal(shape: Any, std: float = 1.0, rng: RNG = None, dtype: Any =
     Drawn by rejection: out-of-range samples (about 4.6%) are drawn again.
     """
     shape = _shape(shape)
-    gen = _rng(rng)
+    gen = as_generator(rng)
     z = gen.standard_normal(shape)
     bad = np.abs(z) > 2
     while bad.any():

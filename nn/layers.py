@@ -3,8 +3,10 @@
 Scalar flavour (``Value`` s, for the lecture's first notebooks):
 
 * :class:`Perceptron` -- y = g(w0 + sum_i x_i w_i), weights settable by hand;
-* :class:`Neuron`, :class:`Layer`, :class:`MLP` -- micrograd's network, each neuron's weighted sum one graph node
-  (:func:`autograd.weighted_sum`).
+* :class:`Neuron`, :class:`NeuronLayer`, :class:`MLP` -- micrograd's network, each neuron's weighted sum one graph
+  node (:func:`autograd.weighted_sum`). micrograd calls the list of neurons ``Layer``; ``nn.Layer`` is kept as
+  another name for :class:`NeuronLayer` (a Keras user would read ``Layer`` as the base class, which is
+  :class:`nn.Module` here).
 
 Tensor flavour (``Tensor`` s, a batch at a time):
 
@@ -28,21 +30,17 @@ from autograd import Tensor, Value, linear, weighted_sum
 
 from . import functional as F
 from . import init as initializers
+from ._util import RNG, as_generator
 from .module import Module
 
 __all__ = [
-    "Perceptron", "Neuron", "Layer", "MLP",
+    "Perceptron", "Neuron", "NeuronLayer", "Layer", "MLP",
     "Dense", "Sequential", "Dropout", "Flatten",
     "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softplus", "Softmax", "Identity",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss",
 ]
 
-RNG = int | np.random.Generator | None
 Activation = str | Callable[[Any], Any] | None
-
-
-def _rng(rng: RNG) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _values(x: Any, n: int, layer: str) -> list[Any]:
@@ -126,13 +124,17 @@ class Neuron(Module):
         return f"{len(self.w)}, activation={F.activation_name(self.activation)}"
 
 
-class Layer(Module):
+class NeuronLayer(Module):
     """``n_outputs`` neurons reading the same inputs. Returns a list of Values, or one Value if it has width 1
-    (as micrograd does)."""
+    (as micrograd does).
+
+    micrograd names this class ``Layer``; ``nn.Layer`` is the same class under that name. It is not a base class
+    of layers (Keras's ``Layer``): every layer and model here derives from :class:`nn.Module`.
+    """
 
     def __init__(self, n_inputs: int, n_outputs: int, activation: Activation = "relu", *, rng: RNG = None) -> None:
         super().__init__()
-        gen = _rng(rng)
+        gen = as_generator(rng)
         self.neurons = [Neuron(n_inputs, activation, rng=gen) for _ in range(int(n_outputs))]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
@@ -143,6 +145,10 @@ class Layer(Module):
         n = self.neurons[0] if self.neurons else None
         act = F.activation_name(n.activation) if n else "-"
         return f"{len(n.w) if n else 0} -> {len(self.neurons)}, activation={act}"
+
+
+#: micrograd's name for :class:`NeuronLayer` (kept so micrograd code runs unchanged)
+Layer = NeuronLayer
 
 
 class MLP(Module):
@@ -162,11 +168,11 @@ class MLP(Module):
         rng: RNG = None,
     ) -> None:
         super().__init__()
-        gen = _rng(rng)
+        gen = as_generator(rng)
         sizes = [int(n_inputs)] + [int(n) for n in n_outputs]
         last = len(sizes) - 2
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, rng=gen)
+            NeuronLayer(sizes[i], sizes[i + 1], output_activation if i == last else activation, rng=gen)
             for i in range(len(sizes) - 1)
         ]
 
@@ -212,7 +218,7 @@ class Dense(Module):
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.activation = activation
         self._g = F.get_activation(activation)
-        gen = _rng(rng)
+        gen = as_generator(rng)
         w = initializers.get_initializer(init)((self.in_features, self.out_features), rng=gen)
         self.W = Tensor(np.asarray(w, dtype=dtype), requires_grad=True)
         if bias:
@@ -289,7 +295,7 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p is the probability of zeroing an element and must lie in [0, 1], got {p}")
         self.p = float(p)
-        self._rng = _rng(rng)
+        self._rng = as_generator(rng)
 
     def forward(self, x: Any) -> Tensor:
         return F.dropout(_as_tensor(x), self.p, training=self.training, rng=self._rng)
@@ -414,6 +420,10 @@ class Softmax(Module):
 
 
 class _Loss(Module):
+    #: what the loss reads (see :func:`nn.functional.takes_logits`); subclasses inherit it
+    takes_logits = False
+    one_column_per_class = False
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         F._check_reduction(reduction, type(self).__name__)
@@ -446,6 +456,8 @@ class BCEWithLogitsLoss(_Loss):
 
     See :func:`nn.functional.binary_cross_entropy_with_logits`."""
 
+    takes_logits = True
+
     def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__(reduction)
         self._weight, self._pos_weight = weight, pos_weight
@@ -458,6 +470,9 @@ class BCEWithLogitsLoss(_Loss):
 
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy from logits with class labels or probabilities; see :func:`nn.functional.cross_entropy`."""
+
+    takes_logits = True
+    one_column_per_class = True
 
     def __init__(
         self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
@@ -474,6 +489,8 @@ class CrossEntropyLoss(_Loss):
 
 class HingeLoss(_Loss):
     """micrograd's max-margin loss mean(relu(1 - y s)) for labels in {-1, +1}; see :func:`nn.functional.hinge_loss`."""
+
+    takes_logits = True
 
     def forward(self, scores: Any, target: Any) -> Any:
         return F.hinge_loss(scores, target, reduction=self.reduction)

@@ -15,7 +15,11 @@ registering by hand::
     model = TwoLayers()
     [name for name, _ in model.named_parameters()]      # ['dense1.W', 'dense1.b', 'dense2.W', 'dense2.b']
 
-Every parameter's ``label`` is its dotted name, so a drawing of the graph shows ``dense1.W``.
+Every parameter's ``label`` is its dotted name, so a drawing of the graph shows ``dense1.W``. Labels are written
+when a parameter or a module (or a list, tuple or dict holding them) is assigned to an attribute, never by a walk
+such as :meth:`Module.named_parameters`. A list changed in place (``self.layers.append(layer)``) is found by the
+walk under its right name, but its new parameters keep their old labels until the list is assigned again
+(``self.layers = self.layers``, or :meth:`nn.Sequential.append`).
 
 ``state_dict()`` maps those names to numpy arrays; ``save(path)`` writes them to an ``.npz`` file (atomically,
 never pickled) and ``load(path)`` / :func:`load_state` read them back.
@@ -152,11 +156,8 @@ class Module:
 
     def named_parameters(self) -> Iterator[tuple[str, Value | Tensor]]:
         """(dotted name, parameter) pairs, e.g. ``('layers.0.W', Tensor)``, in the order the attributes were set;
-        a shared parameter (or module) appears once.
-
-        Also brings labels up to date: a parameter whose label is not already this name or a longer dotted name
-        ending in it (given by an outer module) is relabelled, so a layer appended to a list after assignment
-        or moved to another attribute is drawn under its current name."""
+        a shared parameter (or module) appears once. A pure walk: nothing is changed (labels are set on
+        assignment, see the module's docstring)."""
         seen: set[int] = set()
         stack: list[tuple[str, Any]] = [("", self)]  # depth first, in the order the attributes were set
         while stack:
@@ -167,8 +168,6 @@ class Module:
             if isinstance(item, Module):
                 stack.extend((_join(name, n), x) for n, x in reversed(item._children()))
             else:
-                if item.label != name and not str(item.label or "").endswith("." + name):
-                    item.label = name
                 yield name, item
 
     def parameters(self) -> list[Value | Tensor]:

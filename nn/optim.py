@@ -28,6 +28,8 @@ import numpy as np
 
 from autograd import Tensor, Value, eager
 
+from ._util import parameters_of
+
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop", "clip_grad_norm_", "clip_grad_value_"]
 
 Param = Value | Tensor
@@ -35,13 +37,9 @@ Param = Value | Tensor
 
 def _param_list(params: Any, who: str, first: int = 0) -> list[Param]:
     """The parameters of one group, checked; ``first`` is the index of its first parameter, for messages."""
-    if isinstance(params, (Value, Tensor)):
-        params = [params]
-    if hasattr(params, "parameters") and callable(params.parameters):
-        params = params.parameters()
     out: list[Param] = []
     seen: set[int] = set()
-    for i, p in enumerate(params, start=first):
+    for i, p in enumerate(parameters_of(params), start=first):
         if isinstance(p, dict):
             raise TypeError(f"{who}: parameter {i} is a dict; give either parameters or a list of groups (dicts)")
         if isinstance(p, Tensor):
@@ -93,11 +91,7 @@ class Optimizer:
         self._validate(self.defaults)
         object.__setattr__(self, "param_groups", [])
         self.state: list[dict[str, Any]] = []
-        if isinstance(params, (Value, Tensor)):
-            params = [params]
-        elif hasattr(params, "parameters") and callable(params.parameters):
-            params = params.parameters()
-        params = list(params)
+        params = list(parameters_of(params))
         groups = params if params and all(isinstance(g, dict) for g in params) else [{"params": params}]
         for group in groups:
             self.add_param_group(group)
@@ -208,8 +202,9 @@ class Optimizer:
         states = state_dict.get("state", {})
         problems = []
         saved_groups = state_dict.get("param_groups")
-        if saved_groups is None:  # an older state dict: one group's hyperparameters
-            saved_groups = [{**state_dict.get("hyperparameters", {}), "params": list(range(len(self.params)))}]
+        if saved_groups is None:
+            problems.append("the state has no 'param_groups' entry (load what state_dict() returned)")
+            saved_groups = [{"params": g["params"]} for g in self.param_groups]  # so the other checks still run
         sizes, saved_sizes = [len(g["params"]) for g in self.param_groups], [len(g["params"]) for g in saved_groups]
         if sizes != saved_sizes:
             problems.append(f"the state has parameter groups of sizes {saved_sizes}, this optimizer {sizes}")
@@ -425,11 +420,7 @@ class RMSprop(Optimizer):
 
 
 def _with_grads(params: Any) -> list[Param]:
-    if isinstance(params, (Value, Tensor)):
-        params = [params]
-    elif hasattr(params, "parameters") and callable(params.parameters):
-        params = params.parameters()
-    return [p for p in params if isinstance(p, Value) or p.grad is not None]
+    return [p for p in parameters_of(params) if isinstance(p, Value) or p.grad is not None]
 
 
 def _grad_array(p: Param) -> np.ndarray:

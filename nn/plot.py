@@ -19,6 +19,8 @@ import numpy as np
 
 from autograd import Tensor, Value, no_grad
 
+from ._util import eval_mode, to_numpy
+
 __all__ = ["plot_decision_boundary", "plot_history", "plot_loss_surface", "optimizer_paths", "RED", "GREEN"]
 
 RED, GREEN = "#d62728", "#2ca02c"
@@ -60,10 +62,6 @@ def _value_flavour(model: Any, point: list[float]) -> bool:
     return isinstance(out, Value) or (isinstance(out, (list, tuple)) and any(isinstance(v, Value) for v in out))
 
 
-def _number(v: Any) -> float:
-    return float(v.data if isinstance(v, Value) else v)
-
-
 def _predict_grid(model: Any, grid: np.ndarray, value_model: bool | None = None) -> np.ndarray:
     """The model's output on each row of ``grid`` (shape (n, 2)), in eval mode and without recording a graph.
 
@@ -72,20 +70,14 @@ def _predict_grid(model: Any, grid: np.ndarray, value_model: bool | None = None)
     """
     if value_model is None:
         value_model = _value_flavour(model, [float(v) for v in grid[0]])
-    was = getattr(model, "training", None)
-    if was is not None:
-        model.train(False)
-    try:
-        with no_grad():
-            if value_model:
-                outs = [model(p) for p in grid.tolist()]
-                rows = [[_number(v) for v in o] if isinstance(o, (list, tuple)) else _number(o) for o in outs]
-                return np.array(rows, dtype=np.float64)
-            out = model(Tensor(grid))
-    finally:
-        if was is not None:
-            model.train(was)
-    return np.asarray(out.data if hasattr(out, "data") else out, dtype=np.float64)
+    with eval_mode(model), no_grad():
+        if value_model:
+            outs = [model(p) for p in grid.tolist()]
+            rows = [[float(to_numpy(v)) for v in o] if isinstance(o, (list, tuple)) else float(to_numpy(o))
+                    for o in outs]
+            return np.array(rows, dtype=np.float64)
+        out = model(Tensor(grid))
+    return to_numpy(out, dtype=np.float64)
 
 
 def plot_decision_boundary(
@@ -212,13 +204,13 @@ def _surface(f: Callable[[Any, Any], Any], xx: np.ndarray, yy: np.ndarray) -> np
     with no_grad():
         try:
             z = f(Tensor(xx), Tensor(yy))
-            z = np.asarray(z.data if hasattr(z, "data") else z, dtype=np.float64)
+            z = to_numpy(z, dtype=np.float64)
             if z.shape == xx.shape:
                 return z
         except (TypeError, ValueError, AttributeError):
             pass
         flat = [f(Value(float(a)), Value(float(b))) for a, b in zip(xx.ravel(), yy.ravel())]
-    return np.array([float(v.data if hasattr(v, "data") else v) for v in flat]).reshape(xx.shape)
+    return np.array([float(to_numpy(v)) for v in flat]).reshape(xx.shape)
 
 
 def _log_ticks(lo: float, hi: float, most: int = 8) -> list[float]:

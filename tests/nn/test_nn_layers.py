@@ -189,3 +189,11 @@ def test_sequential_slices_and_replacement():
 def test_activation_given_as_a_layer_class():
     d = nn.Dense(2, 2, activation=nn.ReLU, rng=0)
     assert np.all(d(np.array([[-5.0, -5.0], [5.0, 5.0]])).data >= 0)
+
+
+def test_micrograds_neuron_list_is_neuron_layer_and_layer_is_its_alias():
+    assert nn.Layer is nn.NeuronLayer and "nn.Layer" in nn.NeuronLayer.__doc__
+    mlp = nn.MLP(2, [3, 1], rng=0)
+    assert all(type(layer) is nn.NeuronLayer for layer in mlp.layers)
+    assert "(0): NeuronLayer(2 -> 3, activation=relu)" in repr(mlp)
+    assert not issubclass(nn.Dense, nn.NeuronLayer)  # not a base class of layers, as Keras's Layer is

@@ -226,13 +226,19 @@ def test_nested_containers_register_their_modules():
     assert not m.heads["main"][0].training and len(list(m.modules())) == 5
 
 
-def test_labels_follow_layers_added_or_moved_after_assignment():
+def test_named_parameters_is_a_pure_walk_and_labels_follow_assignment():
     model = nn.Sequential(nn.Dense(2, 2, rng=0))
     extra = nn.Dense(2, 1, rng=1)
     model.layers.append(extra)  # the list changed in place: no __setattr__ saw it
     names = [n for n, _ in model.named_parameters()]
-    assert names[-2:] == ["layers.1.W", "layers.1.b"] and extra.W.label == "layers.1.W"
-    assert [n for n, _ in extra.named_parameters()] == ["W", "b"] and extra.W.label == "layers.1.W"  # outer kept
+    assert names[-2:] == ["layers.1.W", "layers.1.b"]  # the walk finds it under its name ...
+    assert extra.W.label == "W"  # ... and writes nothing
+    model.layers = model.layers  # assignment labels
+    assert extra.W.label == "layers.1.W"
+    assert [n for n, _ in extra.named_parameters()] == ["W", "b"] and extra.W.label == "layers.1.W"
+    other = nn.Sequential(nn.Dense(2, 2, rng=2))
+    other.append(nn.Dense(2, 1, rng=3))  # Sequential.append assigns
+    assert other[1].W.label == "layers.1.W"
 
 
 def test_saved_file_has_the_usual_permissions(tmp_path):

@@ -389,3 +389,11 @@ def test_failed_optimizer_load_changes_nothing():
         opt.load_state_dict(bad)
     assert opt.lr == 0.1
     np.testing.assert_array_equal(opt.state[0]["momentum_buffer"], before["state"][0]["momentum_buffer"])
+
+
+def test_a_state_dict_without_param_groups_is_refused_and_changes_nothing():
+    theta = Tensor(THETA0.copy(), requires_grad=True)
+    opt = nn.SGD([theta], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: nothing was loaded; the state has no 'param_groups'"):
+        opt.load_state_dict({"state": {0: {"momentum_buffer": np.ones(3)}}, "hyperparameters": {"lr": 0.5}})
+    assert opt.lr == 0.1 and opt.state == [{}]

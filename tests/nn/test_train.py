@@ -350,7 +350,7 @@ def test_verbose_zero_is_silent(capsys):
 
 def test_verbose_one_shows_a_tqdm_bar_with_loss_and_metrics(capsys, monkeypatch):
     pytest.importorskip("tqdm")
-    monkeypatch.setattr(nn.train, "_dynamic_display", lambda: True)  # as in a terminal or Jupyter
+    monkeypatch.setattr(nn.callbacks, "_dynamic_display", lambda: True)  # as in a terminal or Jupyter
     _small_fit(1)
     out, err = capsys.readouterr()
     assert out == ""
@@ -360,7 +360,7 @@ def test_verbose_one_shows_a_tqdm_bar_with_loss_and_metrics(capsys, monkeypatch)
 
 def test_long_epochs_get_a_batch_bar(capsys, monkeypatch):
     pytest.importorskip("tqdm")
-    monkeypatch.setattr(nn.train, "_dynamic_display", lambda: True)
+    monkeypatch.setattr(nn.callbacks, "_dynamic_display", lambda: True)
     _small_fit(1, n=60, batch_size=1)
     err = capsys.readouterr().err
     assert "epoch 1:" in err and "epoch 2:" in err and "batch" in err

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nn
-from nn import data, train
+from nn import callbacks, data
 from nn.train import Accuracy, EarlyStopping, History, evaluate, fit
 
 
@@ -155,8 +155,8 @@ def test_outside_a_terminal_verbose_one_prints_one_line_per_epoch(capsys):
 def test_the_bar_never_shows_the_previous_epochs_numbers(monkeypatch):
     pytest.importorskip("tqdm")
     stream = io.StringIO()
-    monkeypatch.setattr(train, "_dynamic_display", lambda: True)
-    monkeypatch.setattr(train.sys, "stderr", stream)
+    monkeypatch.setattr(callbacks, "_dynamic_display", lambda: True)
+    monkeypatch.setattr(callbacks.sys, "stderr", stream)
     h = _fit_moons(1)
     frames = [f for f in stream.getvalue().split("\r") if "epoch/s" in f]
     for e, loss in enumerate(h.history["loss"]):
@@ -169,13 +169,13 @@ def test_bars_are_drawn_in_jupyter_and_in_a_terminal_only(monkeypatch):
     notebook = pytest.importorskip("tqdm.notebook")
     std = pytest.importorskip("tqdm.std")
     monkeypatch.setattr(tqdm_auto, "tqdm", std.tqdm)
-    monkeypatch.setattr(train.sys, "stderr", io.StringIO())
-    assert not train._dynamic_display()
-    monkeypatch.setattr(train.sys.stderr, "isatty", lambda: True)
-    assert train._dynamic_display()
-    monkeypatch.setattr(train.sys, "stderr", io.StringIO())
+    monkeypatch.setattr(callbacks.sys, "stderr", io.StringIO())
+    assert not callbacks._dynamic_display()
+    monkeypatch.setattr(callbacks.sys.stderr, "isatty", lambda: True)
+    assert callbacks._dynamic_display()
+    monkeypatch.setattr(callbacks.sys, "stderr", io.StringIO())
     monkeypatch.setattr(tqdm_auto, "tqdm", notebook.tqdm)
-    assert train._dynamic_display()
+    assert callbacks._dynamic_display()
 
 
 def test_history_table_marks_are_left_aligned():
