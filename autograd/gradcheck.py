@@ -649,7 +649,9 @@ def gradcheck(
     through ``projections`` random projections (seeded by ``seed``). Defaults by precision: float64 uses eps=1e-6,
     atol=1e-5, rtol=1e-3 (as torch.autograd.gradcheck).
 
-    Returns a :class:`GradcheckReport` (truthy iff the check passed; print it for the worst elements). With
+    Returns a :class:`GradcheckReport` (truthy iff the check passed; print it for the worst elements). A check
+    that judged no element (all within eps of a kink, or where f is undefined) is *not* truthy: it proved
+    nothing; an empty output or input passes, as in PyTorch. With
     ``raise_on_fail=True`` a failure raises :class:`GradcheckError` carrying the report.
     """
     with enable_grad(), np.errstate(all="ignore"):  # f is recorded even when called inside no_grad

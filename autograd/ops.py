@@ -15,6 +15,11 @@ Two documented conventions: derivatives at kinks follow PyTorch (relu'(0) = 0, |
 1 at its bounds, ties of max/min/maximum/minimum share the gradient evenly); and ops whose local derivative can be
 infinite (log, div, sqrt, pow) give *zero* where the upstream gradient is exactly zero (0 * inf = 0). That is why
 ``where(x > 0, log(x), 0)`` has a finite gradient at x = 0: the branch ``where`` did not select cannot leak NaN.
+Where a derivative is exactly zero (relu for x < 0, clip outside its bounds, the losing side of maximum/minimum,
+x ** 0) the upstream gradient is *selected*, not multiplied by a 0/1 mask, so an infinite upstream gives 0 there
+(as PyTorch) rather than inf * 0 = NaN: ``sqrt(clip(d2, 0))`` of squared distances has a finite gradient. A NaN
+input passes its gradient through relu, maximum, minimum, max and clip (the output is NaN; its gradient should
+not hide where it came from). PyTorch does the same except for clip, which gives a NaN input zero gradient.
 """
 
 from __future__ import annotations
@@ -610,7 +615,7 @@ def _extreme_backward(F, ctx, g, out, x):
     rx, rout = F.raw(x), _keep(F.raw(out), axes, keepdims, x.shape)
     hit = (rx == rout) | ((rx != rx) & (rout != rout))  # every tie is hit; a NaN result: the NaNs that made it
     share = hit / hit.sum(axis=axes, keepdims=True)  # ties split the gradient evenly
-    return (_keep(g, axes, keepdims, x.shape) * share.astype(rx.dtype, copy=False),)
+    return (_share(F, _keep(g, axes, keepdims, x.shape), share.astype(rx.dtype, copy=False)),)  # 0 off the extreme
 
 
 MAX = register(Op(  # ctx: (axes or None, keepdims)

@@ -481,7 +481,8 @@ class Tensor(Node):
 
     def bce_with_logits(self, target: Any) -> Tensor:
         """Element-wise binary cross-entropy of logits z against targets y, as one node:
-        softplus(z) - y z, never overflowing; d/dz = sigmoid(z) - y, d/dy = -z."""
+        softplus(z) - y z, never overflowing; d/dz = sigmoid(z) - y, d/dy = -z. At an infinite logit it is the
+        true limit (inf, or 0 where the target agrees exactly), where PyTorch gives NaN."""
         return self._binary(target, ops.BCE_WITH_LOGITS)
 
     def sin(self) -> Tensor:
@@ -491,7 +492,11 @@ class Tensor(Node):
         return self._unary(ops.COS)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp to [min, max]; d/dx = 1 inside, including the bounds (PyTorch's clamp), 0 outside."""
+        """Clamp to [min, max]; d/dx = 1 inside, including the bounds (PyTorch's clamp), 0 outside.
+
+        The bounds are numbers (for tensor bounds use ``maximum(minimum(x, hi), lo)``). Unlike PyTorch, a NaN
+        element passes its gradient on (PyTorch gives it 0): a NaN should not vanish from the backward pass.
+        """
         if min is None and max is None:
             raise ValueError("clip: give min, max or both")
         for name, bound in (("min", min), ("max", max)):
@@ -672,6 +677,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     c = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)  # a copy: backward reads it later
     like = a.data if isinstance(a, Tensor) else b.data if isinstance(b, Tensor) else np.asarray(a)
     ta, tb = _lift(a, like, "where"), _lift(b, like, "where")
+    if ta.dtype != tb.dtype:  # PyTorch's promotion (a 0-d float64 does not make a float32 result float64)
+        dtype = _promote(ta.data, tb.data)
+        ta, tb = (t if t.dtype == dtype else t.astype(dtype) for t in (ta, tb))
     try:
         np.broadcast_shapes(c.shape, ta.shape, tb.shape)
     except ValueError:

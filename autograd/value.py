@@ -70,6 +70,8 @@ class Value(Node):
 
     ``data`` is a float, ``grad`` the derivative of the last backward root with respect to it (0.0 until then),
     ``label`` an optional name shown by ``repr`` and by drawings. Compatible with micrograd's ``Value``.
+    A result computed inside ``no_grad`` is a :class:`Constant` (as a Tensor's requires no grad): backward
+    through it is an error, never a silent 0.
     """
 
     __slots__ = ()

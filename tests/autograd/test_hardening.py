@@ -33,6 +33,7 @@ from autograd import (
     no_grad,
     register,
     unregister,
+    where,
 )
 
 INF, NAN = math.inf, math.nan
@@ -328,7 +329,8 @@ def test_dense_and_load_state_dict_do_not_share_the_callers_arrays():
 ])
 def test_float32_is_not_promoted_by_integers_or_0d_tensors(other, expected):
     x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
-    for y in (x * other, other * x, x + other, x - other, x / other, maximum(x, other)):
+    for y in (x * other, other * x, x + other, x - other, x / other, maximum(x, other),
+              where(np.array([True, False]), x, other)):
         assert y.dtype == expected
     (x * other).sum().backward()
     assert x.grad.dtype == np.float32
