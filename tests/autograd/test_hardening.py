@@ -127,6 +127,9 @@ def test_nan_in_max_reduction_gets_the_gradient():
     x = Tensor([NAN, 1.0, 0.0], requires_grad=True)
     x.max().backward()
     assert x.grad.tolist() == [1.0, 0.0, 0.0]  # PyTorch: [1, 0, 0] (the gradient was NaN everywhere)
+    y = Tensor([1.0, 3.0], requires_grad=True)
+    y.max().backward(np.array(INF))
+    assert y.grad.tolist() == [0.0, INF]  # PyTorch: [0, inf] (the element off the maximum got inf * 0 = NaN)
 
 
 # ----------------------------------------------------------------------------------------------------------------
