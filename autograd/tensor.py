@@ -203,7 +203,7 @@ class Tensor(Node):
                 raise ShapeError(
                     f"backward: grad has shape {g.shape} but the output has shape {self.data.shape}"
                 )
-            if create_graph and isinstance(grad, Tensor):
+            if create_graph and isinstance(grad, Tensor) and grad.requires_grad:
                 # the seed stays in the recorded graph (as PyTorch), so the double-backward trick for a
                 # Jacobian-vector product, d/du <d(out)/dx . u, v> = J v, reaches u.grad
                 return grad if grad.dtype == self.data.dtype else grad.astype(self.data.dtype)

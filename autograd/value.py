@@ -99,7 +99,7 @@ class Value(Node):
 
     # -- engine hooks ---------------------------------------------------------------------------------------
     def _seed(self, grad: Any, create_graph: bool) -> Any:
-        if create_graph and isinstance(grad, Value):
+        if create_graph and isinstance(grad, Value) and grad.requires_grad:
             return grad  # the seed stays in the recorded graph (as PyTorch): d/du of a gradient seeded by u works
         g = 1.0 if grad is None else float(grad)
         return Value(g) if create_graph else g
