@@ -22,6 +22,7 @@ import linecache
 import math
 import os
 import sys
+import threading
 import weakref
 from typing import Any
 
@@ -201,19 +202,32 @@ class detect_anomaly(contextlib.ContextDecorator):
         return type(self)(self.enabled)
 
     def __enter__(self) -> detect_anomaly:
-        self._prev = engine._mode.anomaly
-        self._own = self.enabled and self._prev is None
+        # what to restore goes on a per-thread stack, not on the instance: one instance may be entered twice,
+        # nested or from two threads at once, and each exit restores exactly what its own entry replaced
+        prev = engine._mode.anomaly
         if self.enabled:
-            engine._mode.anomaly = self._prev if self._prev is not None else _Detector()
+            engine._mode.anomaly = prev if prev is not None else _Detector()
         else:
             engine._mode.anomaly = None
-        self._active = engine._mode.anomaly
+        _saved_stack().append((prev, self.enabled and prev is None))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._own:
-            self._active.sites.clear()
-        engine._mode.anomaly = self._prev
+        prev, own = _saved_stack().pop()
+        if own:
+            engine._mode.anomaly.sites.clear()
+        engine._mode.anomaly = prev
+
+
+_local = threading.local()
+
+
+def _saved_stack() -> list:
+    """This thread's stack of (detector to restore, whether this block made its own detector)."""
+    stack = getattr(_local, "saved", None)
+    if stack is None:
+        stack = _local.saved = []
+    return stack
 
 
 def is_anomaly_enabled() -> bool:

@@ -223,6 +223,87 @@ class Node:
         """A context for the backward pass (Tensor: numpy's divide warnings of 0 * inf = 0 cases silenced)."""
         return contextlib.nullcontext()
 
+    # copying and pickling, iteratively: a chain of a million ops must not exhaust Python's recursion limit ----
+    def __deepcopy__(self, memo: dict) -> Node:
+        """A deep copy of the node and of the graph behind it, made parents first (no recursion)."""
+        import copy
+
+        for node in topological_order(self):  # parents first, so each node's parents are already copied
+            if id(node) not in memo:
+                new = object.__new__(type(node))
+                memo[id(node)] = new
+                for name, value in _slots_of(node).items():
+                    if name == "_parents":  # (a constant parent is a leaf: copying it recurses one level)
+                        value = tuple(memo[id(p)] if id(p) in memo else copy.deepcopy(p, memo) for p in value)
+                    elif name != "_fn":  # an op is a registry entry, shared
+                        value = copy.deepcopy(value, memo)
+                    setattr(new, name, value)
+        return memo[id(self)]
+
+    def __copy__(self) -> Node:
+        """A shallow copy: a new node with the same data, parents and op."""
+        new = object.__new__(type(self))
+        for name, value in _slots_of(self).items():
+            setattr(new, name, value)
+        return new
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        """Pickle a node with its graph. pickle recurses into a node's parents, so the first node pickled lists
+        its whole graph, parents first, ahead of its own fields: each node then finds its parents already
+        pickled, and the depth stays constant however long the chain."""
+        flattening = _flattening()
+        if id(self) in flattening or not self._parents:
+            return (_shell, (type(self),), (None, _slots_of(self), None))
+        ancestors = topological_order(self)[:-1]
+        added = [id(n) for n in ancestors if id(n) not in flattening]
+        flattening.update(added)
+        return (_shell, (type(self),), (ancestors, _slots_of(self), _Release(added)))
+
+    def __setstate__(self, state: tuple) -> None:
+        for name, value in state[1].items():
+            setattr(self, name, value)
+
+
+_SLOTS: dict[type, tuple[str, ...]] = {}
+_pickling = threading.local()
+
+
+def _slots_of(node: Node) -> dict[str, Any]:
+    """The node's fields (every ``__slots__`` entry of its class and bases that is set)."""
+    cls = type(node)
+    names = _SLOTS.get(cls)
+    if names is None:
+        names = _SLOTS[cls] = tuple(n for c in cls.__mro__ for n in c.__dict__.get("__slots__", ())
+                                    if n not in ("__weakref__", "__dict__"))
+    return {n: getattr(node, n) for n in names if hasattr(node, n)}
+
+
+def _shell(cls: type) -> Node:
+    return object.__new__(cls)
+
+
+def _flattening() -> set[int]:
+    """ids of the nodes whose graph this thread's pickler is writing out parents first (see Node.__reduce_ex__)."""
+    ids = getattr(_pickling, "ids", None)
+    if ids is None:
+        ids = _pickling.ids = set()
+    return ids
+
+
+def _nothing() -> None:
+    return None
+
+
+class _Release:
+    """Pickled after a graph's nodes: forgets their ids (the pickle stores a None in its place)."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        _flattening().difference_update(self.ids)
+        return (_nothing, ())
+
 
 # --------------------------------------------------------------------------------------------------------------
 # Topological order
@@ -360,8 +441,9 @@ def _propagate(
     instead (node -> gradient, in the order backward adds them) and no ``.grad`` changes."""
     if not root.requires_grad:
         raise RuntimeError(
-            "backward: the root does not require grad (nothing in its graph does). Create the inputs you want "
-            "gradients for with requires_grad=True."
+            "backward: the root does not require grad (nothing in its graph does, or it was computed inside "
+            "no_grad). Create the inputs you want gradients for with requires_grad=True (a Value always does), "
+            "outside no_grad."
         )
     seed = root._seed(grad, create_graph)
     order = topological_order(root)
@@ -371,6 +453,10 @@ def _propagate(
     anomaly = _mode.anomaly
     buffer: dict[Node, Any] = {root: seed}
     pop, get = buffer.pop, buffer.get
+    # every node's total, stored to .grad only after the whole walk succeeded: a rule that fails midway (a
+    # shape bug in your own op, an AnomalyError) leaves every .grad as it was, never half a backward pass
+    finished: list[tuple[Node, Any]] = []
+    done = finished.append
     index = 0
     # a recorded backward must record even inside no_grad; a plain one computes on raw data and records nothing
     with enable_grad() if create_graph else contextlib.nullcontext(), root._quiet():
@@ -379,13 +465,9 @@ def _propagate(
             if g is None:
                 continue
             fn = node._fn
+            done((node, g))
             if fn is None:
-                store(node, g)  # a leaf: the class decides how its .grad accumulates (and copies arrays)
                 continue
-            if node.grad is None and into is None:
-                node.grad = g  # an intermediate node's first gradient: kept for inspection and drawing
-            else:
-                store(node, g)
             parents = node._parents
             if create_graph:  # the rule runs on the nodes themselves, so it is recorded
                 if anomaly is not None:
@@ -440,6 +522,13 @@ def _propagate(
                 totals = tuple(get(p) if p.requires_grad else None for p in parents)
                 yield (step_class or Step)(index, node, g, tuple(grads), totals, dict(buffer), F)
                 index += 1
+        for node, g in finished:  # the walk succeeded: now every total is added to its .grad (still recorded)
+            if node._fn is None:
+                store(node, g)  # a leaf: the class decides how its .grad accumulates (and copies arrays)
+            elif node.grad is None and into is None:
+                node.grad = g  # an intermediate node's first gradient: kept for inspection and drawing
+            else:
+                store(node, g)
 
 
 def _fit(g: Any, shape: tuple[int, ...], fn: Op) -> Any:

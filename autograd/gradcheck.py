@@ -101,7 +101,8 @@ class LocalFailure:
 
 @dataclass
 class GradcheckReport:
-    """The outcome of :func:`gradcheck`: truthy iff every judged element passed.
+    """The outcome of :func:`gradcheck`: truthy iff every judged element passed and at least one was judged
+    (a check that judged nothing, every element at a kink, proved nothing; an empty output or input passes).
 
     ``rows`` holds the worst elements (largest error relative to the tolerance first); ``culprit`` the first op
     that fails a local check (only computed on failure); ``kinks`` the elements not judged because of a kink.
@@ -125,8 +126,15 @@ class GradcheckReport:
 
     def _head(self) -> list[str]:
         what = "gradcheck" if self.order == 1 else "gradgradcheck (second derivatives)"
-        verdict = (f"PASSED ({_count(self.checked, 'element')} judged)" if self.passed
-                   else f"FAILED ({self.failed} of {_count(self.checked, 'element')})")
+        if self.passed:
+            verdict = (f"PASSED ({_count(self.checked, 'element')} judged)" if self.checked
+                       else "PASSED (nothing to check: the output or every checked input is empty)")
+        elif self.checked == 0:
+            verdict = ("NOT PASSED: 0 elements judged, so nothing was proved (every element is within eps of a "
+                       "kink or where f is undefined; move the inputs away from it, e.g. relu/abs/clip inputs "
+                       "off 0 and the bounds, max/maximum inputs off ties)")
+        else:
+            verdict = f"FAILED ({self.failed} of {_count(self.checked, 'element')})"
         return [f"{what} {verdict}", f"  mode: {self.mode}; eps={self.eps:g}, atol={self.atol:g}, "
                 f"rtol={self.rtol:g}; rule |analytic - numeric| <= atol + rtol |numeric|"]
 
@@ -138,7 +146,7 @@ class GradcheckReport:
             out.append(f"  not judged (within eps of a kink): {shown}{more}")
         if self.culprit is not None:
             out.append(f"  {self.culprit}")
-        elif not self.passed:
+        elif not self.passed and self.checked:
             out.append("  every op of the graph passes its local check: look at how f combines them "
                        "(e.g. an operation done on .data, outside the graph)")
         return out
@@ -155,7 +163,8 @@ class GradcheckReport:
         return "\n".join(self._head() + (["  worst elements:"] + lines if self.rows else []) + self._tail())
 
     def __repr__(self) -> str:
-        return f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: {self.mode}>"
+        verdict = "passed" if self.passed else "NOT JUDGED" if self.checked == 0 else "FAILED"
+        return f"<GradcheckReport {verdict}: {self.mode}>"
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -335,7 +344,7 @@ def _analytic(outs: list[Node], slots: list[_Slot], seeds: np.ndarray) -> np.nda
                 o.backward(part.reshape(o.data.shape).astype(o.data.dtype))
         rows.append(_read(slots))
     _reset(slots)
-    return np.array(rows).reshape(len(seeds), -1)
+    return np.array(rows, dtype=np.float64).reshape(len(seeds), sum(s.size for s in slots))
 
 
 def _numeric(
@@ -384,7 +393,7 @@ def _numeric(
             col = (ys[0] - ys[1]) / (hs[0] - hs[1])
             cols.append(col if proj is None else proj @ col)
             kinked.append(0 if sigs[0] == sigs[1] == base_sig else 1)
-    return np.array(cols).T, np.array(kinked, dtype=np.int8), notes
+    return np.array(cols, dtype=np.float64).reshape(len(cols), width).T, np.array(kinked, dtype=np.int8), notes
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -591,8 +600,13 @@ def _check(
                         float(numeric[r, c]), float(err[r, c]), float(rel[r, c]), not failing[r, c],
                         bool(kinked[c])))
     kinks = [(names[c], index_of[c]) for c in np.flatnonzero(kinked)]
-    report = GradcheckReport(not failing.any(), mode, eps, atol, rtol, order, int(judged.sum()),
-                             int(failing.sum()), rows, kinks, notes)
+    empty = m == 0 or n == 0  # nothing to check (PyTorch passes too): say so
+    if empty:
+        notes.append(f"nothing to check: the output has {_count(m, 'element')} and the checked inputs "
+                     f"{_count(n, 'element')}")
+    # a check that judged nothing (every element at a kink or where f is undefined) proved nothing: not truthy
+    report = GradcheckReport(not failing.any() and (empty or bool(judged.any())), mode, eps, atol, rtol, order,
+                             int(judged.sum()), int(failing.sum()), rows, kinks, notes)
     if kinks:
         where = ", ".join(f"{a}{list(i)}" for a, i in kinks[:5])
         warnings.warn(GradcheckKinkWarning(
@@ -601,7 +615,7 @@ def _check(
             + ("its derivative was" if len(kinks) == 1 else "their derivatives were")
             + f" not judged. Move the input away from the kink to check {'it' if len(kinks) == 1 else 'them'}."),
             stacklevel=3)
-    if not report.passed and localize:  # each op is checked with the step that suits its precision
+    if report.failed and localize:  # each op is checked with the step that suits its precision
         report.culprit = _localize(nodes, d_eps, atol, rtol, 1)
         if report.culprit is None and eps > 10 * d_eps:
             report.notes.append(f"eps={eps:g} is large: a central difference errs by about eps^2 f'''/6; "
@@ -635,7 +649,9 @@ def gradcheck(
     through ``projections`` random projections (seeded by ``seed``). Defaults by precision: float64 uses eps=1e-6,
     atol=1e-5, rtol=1e-3 (as torch.autograd.gradcheck).
 
-    Returns a :class:`GradcheckReport` (truthy iff the check passed; print it for the worst elements). With
+    Returns a :class:`GradcheckReport` (truthy iff the check passed; print it for the worst elements). A check
+    that judged no element (all within eps of a kink, or where f is undefined) is *not* truthy: it proved
+    nothing; an empty output or input passes, as in PyTorch. With
     ``raise_on_fail=True`` a failure raises :class:`GradcheckError` carrying the report.
     """
     with enable_grad(), np.errstate(all="ignore"):  # f is recorded even when called inside no_grad
@@ -692,7 +708,7 @@ def gradgradcheck(
     with enable_grad(), np.errstate(all="ignore"):  # f is recorded even when called inside no_grad
         report = _check(first_order, inputs, eps, atol, rtol, localize=False, max_rows=max_rows,
                         projections=projections, seed=seed, sig_roots=lambda: state["roots"], order=2)
-        if not report.passed:
+        if report.failed:
             args, _, _ = _prepare(inputs)
             nodes = _graph(_as_outputs(f(*args), "gradgradcheck"))
             report.culprit = _localize(nodes, report.eps, report.atol, report.rtol, 2) or _localize(

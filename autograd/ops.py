@@ -15,6 +15,11 @@ Two documented conventions: derivatives at kinks follow PyTorch (relu'(0) = 0, |
 1 at its bounds, ties of max/min/maximum/minimum share the gradient evenly); and ops whose local derivative can be
 infinite (log, div, sqrt, pow) give *zero* where the upstream gradient is exactly zero (0 * inf = 0). That is why
 ``where(x > 0, log(x), 0)`` has a finite gradient at x = 0: the branch ``where`` did not select cannot leak NaN.
+Where a derivative is exactly zero (relu for x < 0, clip outside its bounds, the losing side of maximum/minimum,
+x ** 0) the upstream gradient is *selected*, not multiplied by a 0/1 mask, so an infinite upstream gives 0 there
+(as PyTorch) rather than inf * 0 = NaN: ``sqrt(clip(d2, 0))`` of squared distances has a finite gradient. A NaN
+input passes its gradient through relu, maximum, minimum, max and clip (the output is NaN; its gradient should
+not hide where it came from). PyTorch does the same except for clip, which gives a NaN input zero gradient.
 """
 
 from __future__ import annotations
@@ -138,6 +143,11 @@ class FloatMath:
     def ones_like(x: float) -> float:
         return 1.0
 
+    @staticmethod
+    def select(mask: bool, g: float) -> float:
+        """g where mask, else an exact 0.0 (never g * 0, which is NaN for an infinite g)."""
+        return g if mask else 0.0
+
 
 class ArrayMath:
     """Math on numpy arrays, for ``Tensor``: numpy's own semantics (NaN/inf with a warning, no exceptions)."""
@@ -176,6 +186,15 @@ class ArrayMath:
     @staticmethod
     def softplus(x: np.ndarray) -> np.ndarray:
         return np.logaddexp(0.0, x)  # log(e^0 + e^x), computed stably by numpy
+
+    @staticmethod
+    def select(mask: Any, g: np.ndarray) -> np.ndarray:
+        """g where mask, else an exact 0 (g * mask would be NaN where g is infinite, so that case uses where;
+        a product is 5x faster than np.where, and g is almost always finite)."""
+        r = g * mask
+        if not np.isfinite(g).all():
+            r = np.where(mask, g, np.zeros((), dtype=r.dtype))
+        return r
 
     @staticmethod
     def mulz(g: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -227,8 +246,9 @@ class NodeMath:
 
     @staticmethod
     def mulz(g: Any, d: Any) -> Any:
-        """g * d recorded, with a zero upstream gradient still giving zero where d is infinite."""
-        zero = g.data == 0
+        """g * d recorded, with a zero upstream gradient still giving zero where d is infinite. Only there: where d
+        is finite, g * d stays a function of g (the seed of a Jacobian-vector product is often all zeros)."""
+        zero = (g.data == 0) & ~np.isfinite(d.data if hasattr(d, "_fn") else d)
         if not np.any(zero):
             return g * d
         if np.ndim(zero) == 0:
@@ -258,6 +278,19 @@ class NodeMath:
     @staticmethod
     def ones_like(x: Any) -> Any:
         return x * 0 + 1
+
+    @staticmethod
+    def select(mask: Any, g: Any) -> Any:
+        """g where the constant mask holds, else an exact zero, recorded (a ``where`` node for a Tensor)."""
+        from .tensor import Tensor, where
+
+        if isinstance(g, Tensor):
+            return where(mask, g, 0)
+        if mask:
+            return g
+        from .value import Constant
+
+        return Constant(0.0)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -314,7 +347,8 @@ NEG = register(Op(
 POW = register(Op(  # x ** n with a constant exponent n (ctx)
     "pow", symbol="**", arity=1,
     forward=lambda F, ctx, x: F.pow(x, ctx),
-    backward=lambda F, ctx, g, out, x: (g * 0 if ctx == 0 else F.mulz(g, ctx * x ** (ctx - 1)),),  # x^0 = 1
+    # x^0 = 1 has derivative exactly 0: selected, so an infinite upstream gradient gives 0, not inf * 0 = NaN
+    backward=lambda F, ctx, g, out, x: (F.select(False, g) if ctx == 0 else F.mulz(g, ctx * x ** (ctx - 1)),),
     formula=("n * x^(n-1)",),
     kinks=(0.0,),
 ))
@@ -322,8 +356,9 @@ POW = register(Op(  # x ** n with a constant exponent n (ctx)
 POWER = register(Op(  # a ** b where the exponent is itself a node
     "power", symbol="**", arity=2,
     forward=lambda F, ctx, a, b: F.pow(a, b),
-    backward=lambda F, ctx, g, out, a, b: (  # at a = 0, a^b ln a -> 0 (as PyTorch), not 0 * -inf
-        F.mulz(g, b * a ** (b - 1)), F.where(F.raw(a) == 0, 0, F.mulz(g, out * F.log(a)))),
+    backward=lambda F, ctx, g, out, a, b: (  # where b = 0, d/da = 0 (a^0 = 1, as PyTorch: not 0 * 0^-1 = NaN);
+        F.select(F.raw(b) != 0, F.mulz(g, b * a ** (b - 1))),  # at a = 0, a^b ln a -> 0 (as PyTorch)
+        F.select(F.raw(a) != 0, F.mulz(g, out * F.log(a)))),
     formula=("b * a^(b-1)", "a^b * ln(a)"),
 ))
 
@@ -370,10 +405,17 @@ SIGMOID = register(Op(
     formula=("sigmoid(x) * (1 - sigmoid(x))",),
 ))
 
+def _above(x: Any, lo: Any) -> Any:
+    """x > lo, or x is NaN (not x <= lo; floats and arrays): where a piecewise op passes its gradient on."""
+    return not x <= lo if isinstance(x, float) else ~(x <= lo)
+
+
 RELU = register(Op(
     "relu", symbol="ReLU", arity=1,
     forward=lambda F, ctx, x: F.relu(x),
-    backward=lambda F, ctx, g, out, x: (g * (F.raw(x) > 0),),
+    # selected, not multiplied: an infinite upstream gives 0 where x <= 0 (not inf * 0 = NaN); a NaN input is
+    # not <= 0, so it passes the gradient on (as PyTorch): a NaN does not vanish from the backward pass
+    backward=lambda F, ctx, g, out, x: (F.select(_above(F.raw(x), 0), g),),
     formula=("1 if x > 0 else 0",),
     kinks=(0.0,),
 ))
@@ -385,6 +427,15 @@ LEAKY_RELU = register(Op(  # ctx: the slope a for x <= 0
     formula=("1 if x > 0 else a",),
     kinks=(0.0,),
 ))
+
+
+def softplus_ctx(beta: Any, threshold: Any) -> tuple[float, float]:
+    """softplus's ctx (beta, threshold), checked: beta divides, so it must be a nonzero finite number."""
+    beta, threshold = float(beta), float(threshold)
+    if beta == 0 or not math.isfinite(beta):
+        raise ValueError(f"softplus: beta must be a nonzero finite number (the result is log(1 + e^(beta x)) / "
+                         f"beta), got {beta!r}; beta = 1 is the usual softplus")
+    return beta, threshold
 
 
 def _softplus_forward(F, ctx, x):
@@ -404,9 +455,24 @@ SOFTPLUS = register(Op(  # ctx: (beta, threshold), PyTorch's defaults (1, 20)
     formula=("sigmoid(beta * x)  (1 past the threshold)",),
 ))
 
+def _bce_forward(F, ctx, z, y):
+    """softplus(z) - y z = -y log s(z) - (1 - y) log(1 - s(z)), arranged so that no inf - inf occurs:
+    (1 - y) z + log1p(e^-z) for z > 0, -y z + log1p(e^z) otherwise. At an infinite logit this is the true limit
+    (inf, or 0 when the target agrees exactly), where PyTorch gives NaN."""
+    if isinstance(z, float):
+        lin = (1 - y) * z if z > 0 else -y * z
+        if lin != lin and z == z and y == y:
+            lin = 0.0  # 0 * inf: an exact target at an infinite logit costs nothing
+        return lin + math.log1p(math.exp(-abs(z)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        lin = np.where(z > 0, (1 - y) * z, -y * z)
+        lin = np.where(np.isnan(lin) & ~np.isnan(z) & ~np.isnan(y), 0, lin)
+        return lin + np.log1p(np.exp(-np.abs(z)))
+
+
 BCE_WITH_LOGITS = register(Op(  # binary cross-entropy of logits z against targets y, element-wise, in one node
     "bce_with_logits", symbol="bce(z, y)", arity=2, selective=True,
-    forward=lambda F, ctx, z, y: F.softplus(z) - y * z,  # = -y log s(z) - (1 - y) log(1 - s(z)), stably
+    forward=_bce_forward,
     backward=lambda F, ctx, g, out, z, y, needs=None: (
         g * (F.sigmoid(z) - y) if _want(needs, 0) else None, g * -z if _want(needs, 1) else None),
     formula=("sigmoid(z) - y", "-z"),
@@ -527,10 +593,20 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     return math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
 
 
+def _mean_forward(F, ctx, x):
+    """sum / n; float16 is summed in float32 and the mean cast back, as numpy and PyTorch do (a float16 sum of
+    1,000 values of 100 overflows to inf). numpy's own mean goes through slow Python code, so not used."""
+    if not x.size:
+        return x.mean(axis=ctx[0], keepdims=ctx[1])
+    n = max(_count(x.shape, ctx[0]), 1)
+    if x.dtype == np.float16:
+        return (np.add.reduce(x, axis=ctx[0], keepdims=ctx[1], dtype=np.float32) / n).astype(np.float16)
+    return np.add.reduce(x, axis=ctx[0], keepdims=ctx[1]) / n
+
+
 MEAN = register(Op(  # ctx: (axes or None, keepdims)
     "mean", symbol="mean", arity=1,
-    forward=lambda F, ctx, x: np.add.reduce(x, axis=ctx[0], keepdims=ctx[1]) / max(_count(x.shape, ctx[0]), 1)
-    if x.size else x.mean(axis=ctx[0], keepdims=ctx[1]),  # (numpy's own mean goes through slow Python code)
+    forward=_mean_forward,
     backward=lambda F, ctx, g, out, x: (
         F.broadcast_to(_keep(g, ctx[0], ctx[1], x.shape) / max(_count(x.shape, ctx[0]), 1), x.shape),
     ),
@@ -540,10 +616,10 @@ MEAN = register(Op(  # ctx: (axes or None, keepdims)
 
 def _extreme_backward(F, ctx, g, out, x):
     axes, keepdims = ctx
-    rx = F.raw(x)
-    hit = rx == _keep(F.raw(out), axes, keepdims, x.shape)  # every tie is hit
+    rx, rout = F.raw(x), _keep(F.raw(out), axes, keepdims, x.shape)
+    hit = (rx == rout) | ((rx != rx) & (rout != rout))  # every tie is hit; a NaN result: the NaNs that made it
     share = hit / hit.sum(axis=axes, keepdims=True)  # ties split the gradient evenly
-    return (_keep(g, axes, keepdims, x.shape) * share.astype(rx.dtype, copy=False),)
+    return (_share(F, _keep(g, axes, keepdims, x.shape), share.astype(rx.dtype, copy=False)),)  # 0 off the extreme
 
 
 MAX = register(Op(  # ctx: (axes or None, keepdims)
@@ -562,15 +638,21 @@ MIN = register(Op(
 
 
 def _pairwise_share(a: Any, b: Any) -> Any:
-    """Weight of ``a`` in maximum(a, b): 1 where a wins, 1/2 on ties, 0 where b wins."""
-    return (a > b) + 0.5 * (a == b)
+    """Weight of ``a`` in maximum(a, b): 1 where a wins, 1/2 on ties, 0 where b wins; 1 for both where either is
+    NaN (the output is NaN then, and both inputs get the gradient, as in PyTorch: a NaN must not vanish)."""
+    return (a > b) + 0.5 * (a == b) + ((a != a) | (b != b))
+
+
+def _share(F: Any, g: Any, share: Any) -> Any:
+    """g * share, with an exact 0 where share is 0 (selected first, so an infinite g gives 0 there, not NaN)."""
+    return F.select(share != 0, g) * share
 
 
 MAXIMUM = register(Op(
     "maximum", arity=2,
     forward=lambda F, ctx, a, b: np.maximum(a, b),
     backward=lambda F, ctx, g, out, a, b: (
-        g * _pairwise_share(F.raw(a), F.raw(b)), g * _pairwise_share(F.raw(b), F.raw(a))),
+        _share(F, g, _pairwise_share(F.raw(a), F.raw(b))), _share(F, g, _pairwise_share(F.raw(b), F.raw(a)))),
     formula=("1 if a > b, 1/2 if a = b, else 0", "1 if b > a, 1/2 if a = b, else 0"),
 ))
 
@@ -578,15 +660,25 @@ MINIMUM = register(Op(
     "minimum", arity=2,
     forward=lambda F, ctx, a, b: np.minimum(a, b),
     backward=lambda F, ctx, g, out, a, b: (
-        g * _pairwise_share(F.raw(b), F.raw(a)), g * _pairwise_share(F.raw(a), F.raw(b))),
+        _share(F, g, _pairwise_share(F.raw(b), F.raw(a))), _share(F, g, _pairwise_share(F.raw(a), F.raw(b)))),
     formula=("1 if a < b, 1/2 if a = b, else 0", "1 if b < a, 1/2 if a = b, else 0"),
 ))
+
+
+def _clip_backward(F, ctx, g, out, x):
+    """1 inside [lo, hi] (bounds included, as PyTorch's clamp), an exact 0 outside (selected, so an infinite
+    upstream gradient gives 0 there, not NaN). A NaN input passes the gradient on (PyTorch gives it 0): the
+    output is NaN, and the gradient should say so rather than hide where it came from."""
+    lo, hi = ctx
+    rx = F.raw(x)
+    inside = (True if lo is None else rx >= lo) & (True if hi is None else rx <= hi)
+    return (F.select(inside | (rx != rx), g),)
+
 
 CLIP = register(Op(  # ctx: (lo, hi); either may be None
     "clip", arity=1,
     forward=lambda F, ctx, x: np.clip(x, ctx[0], ctx[1]),
-    backward=lambda F, ctx, g, out, x: (
-        g * ((ctx[0] is None or F.raw(x) >= ctx[0]) & (ctx[1] is None or F.raw(x) <= ctx[1])),),
+    backward=_clip_backward,
     formula=("1 if lo <= x <= hi else 0",),
 ))
 
@@ -655,7 +747,7 @@ SOFTMAX = register(Op(  # ctx: axis
 
 LOG_SOFTMAX = register(Op(  # ctx: axis
     "log_softmax", arity=1,
-    forward=lambda F, ctx, x: x - _logsumexp(x, ctx, True),
+    forward=lambda F, ctx, x: _log_softmax(x, ctx),
     backward=lambda F, ctx, g, out, x: (g - F.exp(out) * g.sum(axis=ctx, keepdims=True),),
     formula=("I - softmax(x) 1^T",),
 ))
@@ -677,11 +769,26 @@ ASTYPE = register(Op(  # ctx: the dtype; the gradient is cast back to the input'
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    if x.shape[axis] == 0:  # an empty axis: an empty result, as PyTorch
+        return x.copy()
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """(x - m) - log(sum(exp(x - m))) with m the maximum: never x - logsumexp(x), whose m + log(...) loses the
+    log-sum next to a huge m (log_softmax([1e16, 1e16]) would be [0, 0] instead of -log 2 each)."""
+    if x.shape[axis] == 0:
+        return x.copy()
+    m = x.max(axis=axis, keepdims=True)
+    shifted = x - np.where(np.isfinite(m), m, 0)  # an all -inf row gives -inf - log 0: NaN, as PyTorch
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 def _logsumexp(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    if x.size == 0:  # the log of an empty sum is -inf (PyTorch too); an empty result stays empty
+        with np.errstate(divide="ignore"):
+            return np.log(np.exp(x).sum(axis=axis, keepdims=keepdims))
     m = x.max(axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # all -inf rows give -inf, not NaN
     r = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))

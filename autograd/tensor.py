@@ -48,11 +48,11 @@ def _new(data: np.ndarray, requires_grad: bool, parents: tuple, fn: Any, ctx: An
     return t
 
 
-def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+def _as_array(data: Any, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     try:
-        arr = np.asarray(data, dtype=dtype)
+        arr = np.array(data, dtype=dtype, copy=copy)
     except (TypeError, ValueError) as e:
         raise TypeError(f"Tensor: data must be numeric, got {type(data).__name__} ({e})") from None
     if arr.dtype.kind not in "biuf":
@@ -86,6 +86,25 @@ def _lift(x: Any, like: np.ndarray, op: str) -> Tensor:
     return _new(arr, False, (), None)
 
 
+def _category(dtype: np.dtype) -> int:
+    return 0 if dtype.kind == "b" else 1 if dtype.kind in "iu" else 2
+
+
+def _promote(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """The result dtype of a binary op on ``a`` and ``b``, by PyTorch's rule rather than numpy's: a 0-d operand
+    (like a Python number) does not promote a tensor with dimensions within its category (float32 * a 0-d
+    float64 is float32), and across categories (bool < integer < float) the higher one's dtype wins as it is
+    (float32 * int64 is float32; numpy would give float64)."""
+    da, db = a.dtype, b.dtype
+    if (a.ndim == 0) != (b.ndim == 0):
+        dim, zero = (da, db) if b.ndim == 0 else (db, da)
+        return dim if _category(zero) <= _category(dim) else zero
+    ca, cb = _category(da), _category(db)
+    if ca != cb:
+        return da if ca > cb else db
+    return np.promote_types(da, db)
+
+
 def _axes(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """Normalise an axis argument (None, int or tuple) to a sorted tuple of non-negative axes."""
     if axis is None:
@@ -116,6 +135,10 @@ class Tensor(Node):
 
     ``Tensor(data, requires_grad=False, label=None, dtype=None)``: ``data`` is a number, a nested list or a
     numpy array. Float data keep their dtype; integer and bool data become float64 when they require grad.
+
+    The data are *copied* (as ``torch.tensor``): an optimizer step or a change to the tensor never reaches the
+    caller's array, and changing the caller's array never changes a recorded graph. To share an array without
+    a copy, use :meth:`Tensor.from_numpy` (as ``torch.from_numpy``); then the two are one array.
     """
 
     __slots__ = ("requires_grad",)
@@ -129,7 +152,7 @@ class Tensor(Node):
     def __init__(
         self, data: Any, requires_grad: bool = False, label: str | None = None, dtype: Any = None
     ) -> None:
-        arr = _as_array(data, dtype)
+        arr = _as_array(data, dtype, copy=True)
         if requires_grad and arr.dtype.kind != "f":
             arr = arr.astype(np.float64)
         self.data = arr
@@ -139,6 +162,30 @@ class Tensor(Node):
         self._parents = ()
         self._fn = None
         self._ctx = None
+
+    @classmethod
+    def from_numpy(cls, array: np.ndarray, requires_grad: bool = False, label: str | None = None) -> Tensor:
+        """A Tensor that *shares* ``array`` (no copy, as ``torch.from_numpy``): changes to either are changes to
+        both, including an optimizer's in-place step. ``Tensor(array)`` copies instead.
+
+        >>> a = np.zeros(2)
+        >>> t = Tensor.from_numpy(a)
+        >>> a[0] = 5.0
+        >>> t.data.tolist()
+        [5.0, 0.0]
+        """
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}; "
+                            "use Tensor(data) to make a tensor of other data (a copy)")
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"from_numpy: the array must be numeric (bool, int or float), got dtype {array.dtype}")
+        if requires_grad and array.dtype.kind != "f":
+            raise TypeError(f"from_numpy: an array of dtype {array.dtype} cannot require grad (a gradient needs "
+                            "floats) and converting it would be a copy; pass array.astype(np.float64), or use "
+                            "Tensor(array, requires_grad=True)")
+        t = _new(array, bool(requires_grad), (), None)
+        t.label = label
+        return t
 
     # -- engine hooks ---------------------------------------------------------------------------------------
     def _seed(self, grad: Any, create_graph: bool) -> Any:
@@ -156,6 +203,10 @@ class Tensor(Node):
                 raise ShapeError(
                     f"backward: grad has shape {g.shape} but the output has shape {self.data.shape}"
                 )
+            if create_graph and isinstance(grad, Tensor) and grad.requires_grad:
+                # the seed stays in the recorded graph (as PyTorch), so the double-backward trick for a
+                # Jacobian-vector product, d/du <d(out)/dx . u, v> = J v, reaches u.grad
+                return grad if grad.dtype == self.data.dtype else grad.astype(self.data.dtype)
         return Tensor(g) if create_graph else g
 
     @staticmethod
@@ -199,8 +250,12 @@ class Tensor(Node):
         if other.__class__ is not Tensor:
             other = _lift(other, self.data, op.name)
         a, b = (other, self) if reflected else (self, other)
+        ad, bd = a.data, b.data
+        if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:  # PyTorch's promotion, not numpy's
+            dtype = _promote(ad, bd)
+            ad, bd = ad.astype(dtype, copy=False), bd.astype(dtype, copy=False)
         try:
-            data = op.forward(ArrayMath, None, a.data, b.data)
+            data = op.forward(ArrayMath, None, ad, bd)
         except ValueError:
             sa, sb = a.data.shape, b.data.shape
             if op is ops.MATMUL:
@@ -266,8 +321,8 @@ class Tensor(Node):
         return self.data
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (requires no grad)."""
-        return Tensor(self.data)
+        """The same data (shared, not copied, as PyTorch), cut from the graph (requires no grad)."""
+        return Tensor.from_numpy(self.data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -421,12 +476,13 @@ class Tensor(Node):
         return self._unary(ops.LEAKY_RELU, float(slope))
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-        """log(1 + e^(beta x)) / beta (x past the threshold); d/dx = sigmoid(beta x)."""
-        return self._unary(ops.SOFTPLUS, (float(beta), float(threshold)))
+        """log(1 + e^(beta x)) / beta (x past the threshold); d/dx = sigmoid(beta x). ``beta`` must be nonzero."""
+        return self._unary(ops.SOFTPLUS, ops.softplus_ctx(beta, threshold))
 
     def bce_with_logits(self, target: Any) -> Tensor:
         """Element-wise binary cross-entropy of logits z against targets y, as one node:
-        softplus(z) - y z, never overflowing; d/dz = sigmoid(z) - y, d/dy = -z."""
+        softplus(z) - y z, never overflowing; d/dz = sigmoid(z) - y, d/dy = -z. At an infinite logit it is the
+        true limit (inf, or 0 where the target agrees exactly), where PyTorch gives NaN."""
         return self._binary(target, ops.BCE_WITH_LOGITS)
 
     def sin(self) -> Tensor:
@@ -436,9 +492,18 @@ class Tensor(Node):
         return self._unary(ops.COS)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp to [min, max]; d/dx = 1 inside, including the bounds (PyTorch's clamp), 0 outside."""
+        """Clamp to [min, max]; d/dx = 1 inside, including the bounds (PyTorch's clamp), 0 outside.
+
+        The bounds are numbers (for tensor bounds use ``maximum(minimum(x, hi), lo)``). Unlike PyTorch, a NaN
+        element passes its gradient on (PyTorch gives it 0): a NaN should not vanish from the backward pass.
+        """
         if min is None and max is None:
             raise ValueError("clip: give min, max or both")
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
+                raise TypeError(
+                    f"clip: {name} must be a number, got {type(bound).__name__}; for bounds that are tensors use "
+                    "maximum(minimum(x, hi), lo) (its gradient reaches the bounds too; ties share it 1/2 each)")
         return self._unary(ops.CLIP, (min, max))
 
     clamp = clip
@@ -462,7 +527,8 @@ class Tensor(Node):
 
     def _extreme(self, op: ops.Op, axis: Any, keepdims: bool) -> Tensor:
         axes = _axes(axis, self.ndim, op.name)
-        if self.data.size == 0 or (axes and any(self.data.shape[a] == 0 for a in axes)):
+        # an empty reduced axis has no extreme; an empty tensor reduced along non-empty axes gives an empty result
+        if (self.data.size == 0 and axes is None) or (axes and any(self.data.shape[a] == 0 for a in axes)):
             raise ValueError(f"{op.name}: cannot reduce an empty axis (shape {self.shape}, axis {axis})")
         return self._unary(op, (axes, keepdims))
 
@@ -612,6 +678,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     c = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool, subok=True)
     like = a.data if isinstance(a, Tensor) else b.data if isinstance(b, Tensor) else np.asarray(a)
     ta, tb = _lift(a, like, "where"), _lift(b, like, "where")
+    if ta.dtype != tb.dtype:  # PyTorch's promotion (a 0-d float64 does not make a float32 result float64)
+        dtype = _promote(ta.data, tb.data)
+        ta, tb = (t if t.dtype == dtype else t.astype(dtype) for t in (ta, tb))
     try:
         np.broadcast_shapes(c.shape, ta.shape, tb.shape)
     except ValueError:
@@ -629,6 +698,25 @@ def linear(x: Any, W: Any, b: Any = None) -> Tensor:
         return x @ W
     W = _lift(W, x.data, "linear")
     b = _lift(b, x.data, "linear")
+    # checked before anything is recorded: a bias that enlarged the output would break the backward pass
+    xs, ws = x.shape, W.shape
+    if not xs or not ws:
+        raise ShapeError(f"linear: x and W need at least one dimension, got shapes {xs} and {ws}")
+    inner = ws[-2] if len(ws) > 1 else ws[0]
+    if xs[-1] != inner:
+        raise ShapeError(f"linear: x of shape {xs} and W of shape {ws} are not aligned ({xs[-1]} != {inner})")
+    try:
+        batch = np.broadcast_shapes(xs[:-2], ws[:-2])
+    except ValueError:
+        raise ShapeError(f"linear: the batch dimensions of x {xs} and W {ws} do not broadcast") from None
+    out = batch + (xs[-2:-1] if len(xs) > 1 else ()) + (ws[-1:] if len(ws) > 1 else ())
+    try:
+        fits = np.broadcast_shapes(out, b.shape) == out
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"linear: a bias of shape {b.shape} does not broadcast to the shape {out} of x @ W "
+                         f"(x {xs}, W {ws}); a dense layer's bias has shape ({ws[-1]},)")
     return Tensor._apply(ops.LINEAR, (x, W, b))
 
 

@@ -30,7 +30,7 @@ _object_new = object.__new__
 
 def _new(data: float, parents: tuple, fn: Any, ctx: Any = None) -> Value:
     """A Value made by an op; records its parents only when grad mode is on."""
-    v = _object_new(Value)
+    v = _object_new(Value if _mode.enabled else Constant)  # under no_grad a result is a constant, as a Tensor's
     v.data = data
     v.grad = 0.0
     v.label = None
@@ -40,7 +40,7 @@ def _new(data: float, parents: tuple, fn: Any, ctx: Any = None) -> Value:
         v._fn = fn
         if _mode.anomaly is not None:
             _mode.anomaly.forward(v)
-    else:
+    else:  # a constant: backward through it is a clear error, not a silent 0
         v._parents = ()
         v._fn = None
     return v
@@ -70,6 +70,8 @@ class Value(Node):
 
     ``data`` is a float, ``grad`` the derivative of the last backward root with respect to it (0.0 until then),
     ``label`` an optional name shown by ``repr`` and by drawings. Compatible with micrograd's ``Value``.
+    A result computed inside ``no_grad`` is a :class:`Constant` (as a Tensor's requires no grad): backward
+    through it is an error, never a silent 0.
     """
 
     __slots__ = ()
@@ -97,6 +99,8 @@ class Value(Node):
 
     # -- engine hooks ---------------------------------------------------------------------------------------
     def _seed(self, grad: Any, create_graph: bool) -> Any:
+        if create_graph and isinstance(grad, Value) and grad.requires_grad:
+            return grad  # the seed stays in the recorded graph (as PyTorch): d/du of a gradient seeded by u works
         g = 1.0 if grad is None else float(grad)
         return Value(g) if create_graph else g
 
@@ -193,7 +197,7 @@ class Value(Node):
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Value:
         """log(1 + e^(beta x)) / beta, and x itself once beta x > threshold (PyTorch); d/dx = sigmoid(beta x)."""
-        return self._unary(ops.SOFTPLUS, (float(beta), float(threshold)))
+        return self._unary(ops.SOFTPLUS, ops.softplus_ctx(beta, threshold))
 
     def bce_with_logits(self, target: Any) -> Value:
         """Binary cross-entropy of this logit z against a target y in [0, 1], as one node:
