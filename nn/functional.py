@@ -175,13 +175,39 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _tensor(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    if _is_values(x):  # np.asarray would read the numbers out of the Values and cut them from the graph
-        what = "a Value" if isinstance(x, Value) else "a list of Values"
-        raise TypeError(
-            f"{op}: needs a Tensor, got {what}; build the model with Tensors, or use a function that takes Values "
-            "(relu, sigmoid, tanh, softmax, mse_loss, binary_cross_entropy, ...)"
-        )
+    _refuse_graph_nodes(x, op)
     return Tensor(np.asarray(x, dtype=np.float64))
+
+
+def _graph_nodes_in(x: Any) -> str | None:
+    """What in ``x`` would be cut from the graph if its numbers were read into an array: "a Value", "a list of
+    Values" or "a list of Tensors that require grad" (lists and tuples nested to any depth), or None."""
+    if isinstance(x, Value):
+        return "a Value"
+    stack = [x] if isinstance(x, (list, tuple)) else []
+    while stack:
+        for v in stack.pop():
+            if isinstance(v, (list, tuple)):
+                stack.append(v)
+            elif isinstance(v, Value):
+                return "a list of Values"
+            elif isinstance(v, Tensor) and v.requires_grad:
+                return "a list of Tensors that require grad"
+    return None
+
+
+def _refuse_graph_nodes(x: Any, op: str) -> None:
+    """TypeError for input whose numbers np.asarray would read out of Values or Tensors, cutting them (and
+    everything before them) from the graph without a word: the layers that made them would never train."""
+    what = _graph_nodes_in(x)
+    if what is None:
+        return
+    if "Tensors" in what:
+        how = "join them inside the graph with autograd.stack (or concatenate)"
+    else:
+        how = ("build the model with Tensors (Dense, ...), or keep it in Values (Neuron, Layer, MLP) and use a "
+               "function that takes Values (relu, sigmoid, tanh, softmax, mse_loss, binary_cross_entropy, ...)")
+    raise TypeError(f"{op}: needs a Tensor, got {what}, which would be cut from the graph; {how}")
 
 
 def _check_reduction(reduction: str, op: str) -> None:
@@ -215,6 +241,7 @@ def _pairs(pred: Input, target: Any, op: str) -> tuple[Any, Any, bool]:
     if isinstance(target, Tensor):
         t = target
     else:
+        _refuse_graph_nodes(target, f"{op} (target)")
         arr = np.asarray(target)
         t = Tensor(arr.astype(p.dtype if p.dtype.kind == "f" else np.float64))
     if p.shape != t.shape:
@@ -396,6 +423,8 @@ def cross_entropy(
     divides by the sum of the weights used; samples labelled ``ignore_index`` add nothing and are not counted.
     ``label_smoothing`` s mixes the target with the uniform distribution: q = (1 - s) onehot + s/C.
     With probabilities q, l_i = -sum_c w_c q_ic log softmax(z_i)_c and 'mean' divides by N.
+    When 'mean' counts nothing (every sample ignored, an empty batch, the used class weights summing to 0) the loss
+    is NaN (0/0), as in PyTorch; an ignored sample's gradient is still exactly 0.
     """
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -421,7 +450,7 @@ def cross_entropy(
         terms = logp * q if w_axis is None else logp * q * w_axis
         losses = -terms.sum(axis=axis)
         if reduction == "mean":
-            return losses.sum() / max(losses.size, 1)
+            return _mean_over(losses.sum(), losses.size)
         return losses.sum() if reduction == "sum" else losses
     label_shape = z.shape[:axis] + z.shape[axis + 1:]
     if y.shape != label_shape:
@@ -447,9 +476,18 @@ def cross_entropy(
         every = logp if w_axis is None else logp * w_axis
         smooth = -every.sum(axis=axis) * Tensor(keep.astype(z.dtype))
         losses = losses + smooth * (label_smoothing / n_classes)
+    if not keep.all():  # an ignored sample's gradient is exactly 0, even when the mean below is NaN (0/0)
+        losses = where(keep, losses, 0.0)
     if reduction == "mean":
-        return losses.sum() / float(sample_w.sum())
+        return _mean_over(losses.sum(), float(sample_w.sum()))
     return losses.sum() if reduction == "sum" else losses
+
+
+def _mean_over(total: Tensor, count: float) -> Tensor:
+    """total / count; with nothing counted (every sample ignored, an empty batch, class weights summing to 0) the
+    value is NaN as in PyTorch (0/0), without numpy's division warning. The gradient is then 0 for ignored
+    samples and NaN for counted ones whose weights are 0 (PyTorch's numbers)."""
+    return total / count if count != 0 else total * math.nan
 
 
 def l2_penalty(params: Sequence[Value | Tensor], alpha: float = 1.0) -> Any:

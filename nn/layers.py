@@ -19,6 +19,7 @@ unseeded generator, so pass a seed (or one Generator shared by all layers) to ma
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -50,6 +51,12 @@ def _values(x: Any, n: int, layer: str) -> list[Any]:
     if isinstance(x, (Value, int, float)):
         x = [x]
     if isinstance(x, Tensor):
+        if x.requires_grad:  # its .data would be cut from the graph: the Tensor layers before would never train
+            raise TypeError(
+                f"{layer}: got a Tensor of shape {x.shape} that requires grad; a Value layer reads plain numbers, so "
+                "the layers that made it would never train. Build the model from one kind: Tensor layers (Dense) "
+                "or Value layers (Neuron, Layer, MLP); for data, pass x.detach() or a numpy array"
+            )
         x = x.data
     xs = list(np.asarray(x).tolist()) if isinstance(x, np.ndarray) else list(x)
     if len(xs) != n:
@@ -181,10 +188,13 @@ class MLP(Module):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _as_tensor(x: Any) -> Tensor:
-    """A Tensor stays itself; an array keeps its float dtype (float32 stays float32); other data become float64."""
+def _as_tensor(x: Any, layer: str) -> Tensor:
+    """A Tensor stays itself; an array keeps its float dtype (float32 stays float32); other data become float64.
+    Values, or Tensors that require grad inside a list, are a TypeError: reading their numbers would cut them
+    from the graph (we refuse rather than convert: a Value layer feeding a Tensor layer is two models in one)."""
     if isinstance(x, Tensor):
         return x
+    F._refuse_graph_nodes(x, layer)
     arr = np.asarray(x)
     return Tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float64))
 
@@ -222,7 +232,7 @@ class Dense(Module):
             self.b = None
 
     def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x)
+        x = _as_tensor(x, f"Dense({self.in_features} -> {self.out_features})")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Dense({self.in_features} -> {self.out_features}): input of shape {x.shape} has "
@@ -292,7 +302,7 @@ class Dropout(Module):
         self._rng = _rng(rng)
 
     def forward(self, x: Any) -> Tensor:
-        return F.dropout(_as_tensor(x), self.p, training=self.training, rng=self._rng)
+        return F.dropout(_as_tensor(x, "Dropout"), self.p, training=self.training, rng=self._rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -307,7 +317,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x)
+        x = _as_tensor(x, "Flatten")
         if x.ndim == 0:
             raise ValueError("Flatten: needs at least a batch axis, got a 0-d tensor")
         start = self.start_dim + x.ndim if self.start_dim < 0 else self.start_dim
@@ -328,18 +338,22 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-def _act_input(x: Any) -> Any:
-    """Tensors, Values and lists of Values pass through; arrays and nested lists of numbers become Tensors."""
-    if isinstance(x, (Tensor, Value)) or (isinstance(x, (list, tuple)) and any(isinstance(v, Value) for v in x)):
+def _act_input(x: Any, layer: str) -> Any:
+    """Tensors, Values and flat lists of Values pass through (element-wise, in the graph); arrays and nested lists
+    of numbers become Tensors."""
+    if isinstance(x, (Tensor, Value)) or (
+        isinstance(x, (list, tuple)) and all(isinstance(v, (Value, numbers.Real)) for v in x)
+        and any(isinstance(v, Value) for v in x)
+    ):
         return x
-    return _as_tensor(x)
+    return _as_tensor(x, layer)
 
 
 class _Activation(Module):
     fn: Callable[..., Any] = staticmethod(F.identity)
 
     def forward(self, x: Any) -> Any:
-        return type(self).fn(_act_input(x))
+        return type(self).fn(_act_input(x, type(self).__name__))
 
 
 class ReLU(_Activation):
@@ -374,7 +388,7 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Any) -> Any:
-        return F.leaky_relu(_act_input(x), self.negative_slope)
+        return F.leaky_relu(_act_input(x, "LeakyReLU"), self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -388,7 +402,7 @@ class Softplus(Module):
         self.beta, self.threshold = float(beta), float(threshold)
 
     def forward(self, x: Any) -> Any:
-        return F.softplus(_act_input(x), self.beta, self.threshold)
+        return F.softplus(_act_input(x, "Softplus"), self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -402,7 +416,7 @@ class Softmax(Module):
         self.axis = int(axis)
 
     def forward(self, x: Any) -> Any:
-        return F.softmax(_act_input(x), self.axis)
+        return F.softmax(_act_input(x, "Softmax"), self.axis)
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"

@@ -16,6 +16,76 @@ import nn
 from autograd import Tensor, Value, stack
 
 # ----------------------------------------------------------------------------------------------------------------
+# Item 2: every Tensor layer refuses Values (they would be cut from the graph), and Value layers refuse Tensors
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_value_layer_then_dense_is_refused_not_silently_cut():
+    """Sequential(<a layer of Value neurons>, Dense(3, 1)) used to run, with the Value layer's gradients 0.0."""
+    model = nn.Sequential(nn.Layer(2, 3, rng=0), nn.Dense(3, 1, rng=1))
+    with pytest.raises(TypeError, match=r"Dense\(3 -> 1\): needs a Tensor, got a list of Values.*cut from the graph"):
+        model([1.0, 2.0])
+
+
+@pytest.mark.parametrize("layer", [nn.Dense(2, 1, rng=0), nn.Dropout(0.5, rng=0), nn.Flatten(), nn.Flatten(0)],
+                         ids=["Dense", "Dropout", "Flatten", "Flatten0"])
+@pytest.mark.parametrize("x", [
+    [Value(1.0), Value(2.0)],
+    (Value(1.0), 2.0),
+    [[Value(1.0), Value(2.0)]],  # a batch of one row of Values: nested, np.asarray would read the numbers
+    Value(1.0),
+], ids=["list", "mixed-tuple", "nested", "one-Value"])
+def test_tensor_layers_refuse_values(layer, x):
+    with pytest.raises(TypeError, match="needs a Tensor, got a (list of )?Value"):
+        layer(x)
+
+
+def test_tensor_layers_refuse_a_list_of_tensors_that_require_grad():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    for layer in (nn.Dense(2, 1, rng=0), nn.Dropout(0.5, rng=0), nn.Flatten(), nn.ReLU(), nn.Softmax()):
+        with pytest.raises(TypeError, match="list of Tensors that require grad.*autograd.stack"):
+            layer([a, a])
+    # stack keeps them in the graph, and the gradient reaches a
+    nn.Dense(2, 1, init="ones", rng=0)(stack([a, a])).sum().backward()
+    np.testing.assert_array_equal(a.grad, [2.0, 2.0])
+
+
+def test_losses_refuse_nested_values_and_tensor_lists():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="cross_entropy: needs a Tensor, got a list of Values"):
+        nn.functional.cross_entropy([[Value(1.0), Value(2.0)]], [0])
+    with pytest.raises(TypeError, match="mse_loss: needs a Tensor, got a list of Tensors that require grad"):
+        nn.functional.mse_loss([a, a], np.zeros((2, 2)))
+    with pytest.raises(TypeError, match=r"mse_loss \(target\): needs a Tensor, got a list of Values"):
+        nn.functional.mse_loss(Tensor([1.0]), [Value(0.0)])  # a target of Values would be read as numbers
+
+
+def test_numbers_and_constant_tensors_still_pass():
+    d = nn.Dense(2, 1, init="ones", rng=0)
+    assert d([[1.0, 2.0]]).data.tolist() == [[3.0]]
+    assert d([Tensor([1.0, 2.0]), Tensor([0.0, 1.0])]).data.tolist() == [[3.0], [1.0]]  # constants are data
+    assert nn.Flatten()(np.ones((2, 3, 4))).shape == (2, 12)
+    assert [v.data for v in nn.ReLU()([Value(-1.0), 2.0])] == [0.0, 2.0]  # element-wise on Values, in the graph
+
+
+def test_value_layers_refuse_a_tensor_that_requires_grad():
+    """The mirror case: Sequential(Dense(2, 3), Layer(3, 1)) used to read Dense's output as numbers."""
+    model = nn.Sequential(nn.Dense(2, 3, rng=0), nn.Layer(3, 1, rng=1))
+    with pytest.raises(TypeError, match=r"Neuron: got a Tensor of shape \(3,\) that requires grad"):
+        model(np.array([1.0, 2.0]))
+    n = nn.Neuron(2, rng=0)
+    assert isinstance(n(Tensor([1.0, 2.0])), Value)  # a constant Tensor is data, as before
+    assert isinstance(n(Tensor([1.0, 2.0], requires_grad=True).detach()), Value)
+
+
+def test_value_model_still_trains():
+    model = nn.MLP(2, [3, 1], rng=0)
+    out = model([1.0, -2.0])
+    out.backward()
+    assert any(p.grad != 0.0 for p in model.layers[0].parameters())
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Item 4: an optimizer refuses a wrongly shaped gradient and changes nothing
 # ----------------------------------------------------------------------------------------------------------------
 
@@ -161,6 +231,54 @@ def test_clip_grad_norm_unusual_orders_as_torch(norm_type, total, clipped):
     assert nn.clip_grad_norm_([a, b], 1.0, norm_type) == pytest.approx(total, rel=1e-12)
     np.testing.assert_allclose(a.grad, clipped[0], rtol=1e-12)
     np.testing.assert_allclose(b.grad, clipped[1], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Item 6: cross-entropy with nothing counted: NaN, gradients as PyTorch
+# ----------------------------------------------------------------------------------------------------------------
+
+Z = np.array([[0.3, -1.2, 2.0, 0.1], [1.5, 0.2, -0.7, 0.0], [-0.4, 0.9, 0.3, -2.2]])
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_every_target_ignored(smoothing):
+    z = Tensor(Z, requires_grad=True)
+    loss = nn.functional.cross_entropy(z, [-100, -100, -100], label_smoothing=smoothing)
+    loss.backward()
+    assert math.isnan(loss.data)
+    np.testing.assert_array_equal(z.grad, np.zeros_like(Z))  # torch 2.13: 0 (was NaN)
+
+
+def test_cross_entropy_zero_class_weights_nan_but_ignored_rows_zero():
+    """torch 2.13: counted samples whose class weights sum to 0 get NaN gradients, an ignored sample 0."""
+    z = Tensor(Z, requires_grad=True)
+    loss = nn.functional.cross_entropy(z, [0, -100, 0], weight=[0.0, 1.0, 1.0, 1.0], label_smoothing=0.2)
+    loss.backward()
+    assert math.isnan(loss.data)
+    assert np.isnan(z.grad[[0, 2]]).all() and (z.grad[1] == 0).all()
+
+
+def test_cross_entropy_some_ignored_unchanged():
+    """The where() for ignored rows does not change ordinary numbers (torch 2.13, float64)."""
+    z = Tensor(Z, requires_grad=True)
+    loss = nn.functional.cross_entropy(z, [2, -100, 1])
+    loss.backward()
+    assert loss.data == pytest.approx(0.47050803502555505, rel=1e-12)
+    np.testing.assert_allclose(z.grad, [
+        [0.06652644395819063, 0.01484405609449661, -0.13583774561417677, 0.05446724556148956],
+        [0.0, 0.0, 0.0, 0.0],
+        [0.07301030566430926, -0.23210352872408763, 0.14702470070474982, 0.01206852235502852],
+    ], rtol=1e-12)
+
+
+@pytest.mark.parametrize("target", [np.zeros((0, 4)), np.zeros((0,), dtype=np.int64)], ids=["probs", "labels"])
+def test_cross_entropy_empty_batch_is_nan(target):
+    z = Tensor(np.zeros((0, 4)), requires_grad=True)
+    loss = nn.functional.cross_entropy(z, target)
+    assert math.isnan(loss.data)  # torch 2.13: nan for both (the probability path gave 0.0)
+    loss.backward()
+    assert z.grad.shape == (0, 4)
+    assert nn.functional.cross_entropy(z, target, reduction="sum").data == 0.0
 
 
 # ----------------------------------------------------------------------------------------------------------------
