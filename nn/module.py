@@ -296,6 +296,11 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
     """Write ``name -> array`` to an ``.npz`` file: first to a temporary file beside it, then renamed over it."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    for name in state:
+        if not isinstance(name, str):
+            raise TypeError(f"save: entry names must be strings, got {name!r} ({type(name).__name__})")
+        if name == FORMAT_KEY:
+            raise ValueError(f"save: {FORMAT_KEY!r} is reserved for the file's format mark; rename that entry")
     arrays = {name: np.asarray(a) for name, a in state.items()}
     for name, a in arrays.items():
         if a.dtype.kind not in "biuf":
@@ -306,7 +311,7 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
         # mkstemp creates the file readable by its owner only; give it the mode a plain open() would have
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            _write_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -314,6 +319,16 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _write_npz(f: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Write what ``np.savez(f, **arrays)`` writes (one ``name.npy`` member per entry, uncompressed), without
+    passing the names as keyword arguments: an entry named ``file`` or ``allow_pickle`` would collide with
+    savez's own parameters (a TypeError, or the entry silently dropped)."""
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, a in arrays.items():
+            with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, a, allow_pickle=False)
 
 
 def _umask() -> int:
@@ -334,9 +349,18 @@ def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
             if FORMAT_KEY not in keys:
                 raise ValueError(f"no {FORMAT_KEY!r} entry (entries found: {', '.join(keys) or 'none'})")
             mark = data[FORMAT_KEY]
-            if mark.shape != () or str(mark) != FORMAT:
+            if not isinstance(mark, np.ndarray) or mark.shape != () or str(mark) != FORMAT:
                 raise ValueError(f"its {FORMAT_KEY!r} entry is {mark!r}, not {FORMAT!r}")
-            return {k: data[k] for k in keys if k != FORMAT_KEY}
+            state = {}
+            for k in keys:
+                if k == FORMAT_KEY:
+                    continue
+                arr = data[k]  # numpy returns the raw bytes of a member that is not a valid .npy array
+                if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+                    what = f"dtype {arr.dtype}" if isinstance(arr, np.ndarray) else "not a .npy array"
+                    raise ValueError(f"its entry {k!r} is not a numeric array ({what})")
+                state[k] = arr
+            return state
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:

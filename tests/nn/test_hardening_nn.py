@@ -282,6 +282,69 @@ def test_cross_entropy_empty_batch_is_nan(target):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# Item 15: saving entries named like np.savez's parameters; a member that is not an array
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["file", "allow_pickle", "args", "kwds", "arr_0", "a/b", "x.npy"])
+def test_save_entry_names_that_collided_with_savez(tmp_path, name):
+    nn.save_state({name: np.arange(3.0), "other": np.ones(2)}, tmp_path / "s.npz")
+    state = nn.load_state(tmp_path / "s.npz")
+    assert sorted(state) == sorted([name, "other"])
+    np.testing.assert_array_equal(state[name], [0.0, 1.0, 2.0])
+
+
+def test_module_with_a_parameter_named_file(tmp_path):
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.file = Tensor([1.0, 2.0], requires_grad=True)
+            self.allow_pickle = Tensor([3.0], requires_grad=True)
+
+    m = M()
+    m.save(tmp_path / "m.npz")
+    m2 = M()
+    m2.file.data[:] = 0
+    m2.allow_pickle.data[:] = 0
+    m2.load(tmp_path / "m.npz")
+    assert m2.file.data.tolist() == [1.0, 2.0] and m2.allow_pickle.data.tolist() == [3.0]
+
+
+def test_save_refuses_the_reserved_name_and_non_string_names(tmp_path):
+    with pytest.raises(ValueError, match="reserved"):
+        nn.save_state({"__chainrule_format__": np.ones(1)}, tmp_path / "s.npz")
+    with pytest.raises(TypeError, match="entry names must be strings"):
+        nn.save_state({0: np.ones(1)}, tmp_path / "s.npz")
+    assert not list(tmp_path.iterdir())
+
+
+def _npz(path, members):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def _npy(a):
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("members", [
+    {"__chainrule_format__.npy": _npy(np.array("chainrule-state-v1")), "W.npy": b"garbage"},
+    {"__chainrule_format__.npy": _npy(np.array("chainrule-state-v1")), "W": b"not an npy member"},
+    {"__chainrule_format__.npy": _npy(np.array("chainrule-state-v1")), "W.npy": _npy(np.array(["a"]))},
+    {"__chainrule_format__.npy": b"", "W.npy": _npy(np.ones(2))},
+    {"__chainrule_format__.npy": _npy(np.array("chainrule-state-v1")), "W.npy": _npy(np.ones(4))[:-8]},
+], ids=["garbage-member", "not-npy", "strings", "empty-mark", "truncated-member"])
+def test_invalid_members_raise_the_documented_value_error(tmp_path, members):
+    path = tmp_path / "bad.npz"
+    _npz(path, members)
+    with pytest.raises(ValueError, match="is not a chainrule state file written by Module.save"):
+        nn.load_state(path)
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Item 18 (optimizer part): state keys and values that are not what state_dict() writes
 # ----------------------------------------------------------------------------------------------------------------
 
