@@ -444,7 +444,9 @@ def cross_entropy(
     w_axis = None if w is None else Tensor(w.reshape((n_classes,) + (1,) * (z.ndim - axis - 1)))
     y = np.asarray(target.data if isinstance(target, Tensor) else target)
     if y.shape == z.shape and y.dtype.kind == "f":
-        q = Tensor(y.astype(z.dtype))
+        # a Tensor of probabilities keeps its graph (PyTorch differentiates the target too: -log softmax(z))
+        q = (target if target.dtype == z.dtype else target.astype(z.dtype)) if isinstance(target, Tensor) \
+            else Tensor(y.astype(z.dtype))
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / n_classes
         terms = logp * q if w_axis is None else logp * q * w_axis

@@ -466,7 +466,11 @@ class Adadelta(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop (Hinton): v = alpha v + (1 - alpha) g^2; theta -= lr g / (sqrt(v) + eps). No bias correction, so with
     alpha = 0.99 the first step is about 10 lr. ``centered`` subtracts the squared running mean of g from v;
-    ``momentum`` accumulates b = mu b + g / (sqrt(v) + eps) and steps by lr b."""
+    ``momentum`` accumulates b = mu b + g / (sqrt(v) + eps) and steps by lr b.
+
+    Differs from PyTorch on purpose: the centered v - gbar^2 is a variance, so it is clamped at 0. When the
+    gradient barely varies, rounding can make it -1e-17; PyTorch then takes sqrt of a negative number and the
+    parameter is NaN for good (a constant gradient 1.7 with alpha = 0.9 does it at step 331)."""
 
     def __init__(
         self, params: Iterable[Param], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -487,7 +491,7 @@ class RMSprop(Optimizer):
         if hp["centered"]:
             gbar = alpha * state.get("grad_avg", 0 * g) + (1 - alpha) * g
             state["grad_avg"] = gbar
-            v = v - gbar * gbar
+            v = np.maximum(v - gbar * gbar, 0.0)  # a variance: rounding must not make it negative (sqrt -> NaN)
         denom = np.sqrt(v) + hp["eps"]
         if hp["momentum"] > 0:
             b = hp["momentum"] * state.get("momentum_buffer", 0 * g) + g / denom

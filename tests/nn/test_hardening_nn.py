@@ -414,3 +414,45 @@ def test_optimizer_state_takes_the_parameters_dtype():
     assert opt.state[0]["exp_avg"].dtype == np.float32
     with pytest.raises(TypeError, match="expected the dict state_dict"):
         opt.load_state_dict([1, 2])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Found by the adversarial pass
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alpha, g", [(0.9, 1.7), (0.9, 0.1), (0.5, 1.7), (0.5, 2.5), (0.5, 1e-3)])
+def test_centered_rmsprop_variance_never_negative(alpha, g):
+    """v - gbar^2 of a constant gradient is 0 in exact arithmetic; rounding made it -1e-17 and the parameter NaN
+    (torch 2.13 does that at step 331 for (0.9, 1.7) and 53 for (0.5, 0.1); we clamp the variance at 0)."""
+    w = Tensor(np.zeros(1), requires_grad=True)
+    opt = nn.RMSprop([w], lr=1e-3, alpha=alpha, centered=True)
+    for _ in range(400):
+        w.grad = np.array([g])
+        opt.step()
+    assert np.isfinite(w.data).all()
+    v = opt.state[0]["square_avg"] - opt.state[0]["grad_avg"] ** 2
+    assert abs(v[0]) < 1e-15 * g * g
+
+
+def test_cross_entropy_probability_target_keeps_its_graph():
+    """A Tensor of probabilities that requires grad got a zero gradient (it was read as numbers); torch 2.13
+    differentiates it: dl/dq = -(1 - s) log softmax(z) / N."""
+    z = Tensor(Z, requires_grad=True)
+    q = Tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]], requires_grad=True)
+    loss = nn.CrossEntropyLoss(label_smoothing=0.1)(z, q)
+    loss.backward()
+    assert loss.data == pytest.approx(1.8416840841100353, rel=1e-12)
+    np.testing.assert_allclose(q.grad, [
+        [0.6051025728890878, 1.055102572889088, 0.09510257288908781, 0.6651025728890878],
+        [0.14221085468369837, 0.5322108546836984, 0.8022108546836983, 0.5922108546836983],
+        [0.5772022481262452, 0.1872022481262452, 0.3672022481262452, 1.1172022481262454],
+    ], rtol=1e-12)
+    np.testing.assert_allclose(z.grad, [
+        [0.00601762930546042, -0.058437295937002254, 0.14444150292388216, -0.09202183629234031],
+        [0.12416157641469108, -0.026784373534273626, -0.060342241989144806, -0.037034960891272645],
+        [-0.16965979622379382, 0.14026431418394156, 0.05968313380316654, -0.030287651763314324],
+    ], rtol=1e-10)
+    q32 = Tensor(np.full((3, 4), 0.25, dtype=np.float32), requires_grad=True)  # cast inside the graph
+    nn.functional.cross_entropy(z, q32).backward()
+    assert q32.grad.dtype == np.float32 and np.abs(q32.grad).sum() > 0
