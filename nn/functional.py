@@ -86,6 +86,8 @@ def softmax(x: Input, axis: int = -1) -> Any:
     """
     if isinstance(x, (list, tuple)):
         vals = [v if isinstance(v, Value) else Value(v) for v in x]
+        if not vals:
+            return []
         m = max(v.data for v in vals)
         exps = [(v - m).exp() for v in vals]
         total = sum(exps[1:], exps[0])
@@ -460,13 +462,18 @@ def cross_entropy(
             f"cross_entropy: logits have shape {z.shape}, so the target must be class labels of shape "
             f"{label_shape} or probabilities of shape {z.shape}; got shape {y.shape}"
         )
-    if y.dtype.kind == "f" and y.size and not np.all(np.mod(y, 1) == 0):
-        raise ValueError(f"cross_entropy: class labels must be integers, got dtype {y.dtype} with fractions")
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"cross_entropy: class labels must be integers, got dtype {y.dtype}")
+    if y.dtype.kind == "f" and y.size and not (np.all(np.isfinite(y)) and np.all(np.mod(y, 1) == 0)):
+        raise ValueError(
+            f"cross_entropy: class labels must be integers, got dtype {y.dtype} with fractions or non-finite values"
+        )
+    out = (y != ignore_index) & ((y < 0) | (y >= n_classes))  # checked before the cast, which could wrap around
+    if np.any(out):
+        bad = sorted(set(y[out].tolist()))[:10]
+        raise ValueError(f"cross_entropy: labels must lie in [0, {n_classes}) (or be ignore_index), got {bad}")
     y = y.astype(np.int64)
     keep = y != ignore_index
-    if np.any((y[keep] < 0) | (y[keep] >= n_classes)):
-        bad = sorted(set(y[keep][(y[keep] < 0) | (y[keep] >= n_classes)].tolist()))
-        raise ValueError(f"cross_entropy: labels must lie in [0, {n_classes}) (or be ignore_index), got {bad}")
     safe = np.where(keep, y, 0)
     # the one-hot target along the class axis, zero on ignored samples: a constant, so l is a product and a sum
     onehot = one_hot(safe, n_classes, dtype=z.dtype).data * keep[..., None]

@@ -46,6 +46,13 @@ def _rng(rng: RNG) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
+def _size(n: Any, what: str, layer: str) -> int:
+    """A layer size: an integer >= 0 (2.5 used to become 2 without a word)."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"{layer}: {what} must be an integer >= 0, got {n!r}")
+    return int(n)
+
+
 def _values(x: Any, n: int, layer: str) -> list[Any]:
     """The inputs of a Value layer as a list of n numbers or Values."""
     if isinstance(x, (Value, int, float)):
@@ -58,6 +65,8 @@ def _values(x: Any, n: int, layer: str) -> list[Any]:
                 "or Value layers (Neuron, Layer, MLP); for data, pass x.detach() or a numpy array"
             )
         x = x.data
+    if not isinstance(x, (np.ndarray, list, tuple)):
+        raise TypeError(f"{layer}: expects {n} inputs (a list, a 1-d array or a Value), got {type(x).__name__}")
     xs = list(np.asarray(x).tolist()) if isinstance(x, np.ndarray) else list(x)
     if len(xs) != n:
         raise ValueError(f"{layer}: expects {n} inputs, got {len(xs)}")
@@ -90,7 +99,7 @@ class Perceptron(Module):
         rng: RNG = None,
     ) -> None:
         super().__init__()
-        self.n_inputs = int(n_inputs)
+        self.n_inputs = _size(n_inputs, "n_inputs", "Perceptron")
         self.activation = activation
         self._g = F.get_activation(activation)
         if W is None:
@@ -123,7 +132,8 @@ class Neuron(Module):
         super().__init__()
         self.activation = activation
         self._g = F.get_activation(activation)
-        self.w = [Value(w) for w in initializers.uniform(int(n_inputs), -1.0, 1.0, rng=rng).tolist()]
+        n = _size(n_inputs, "n_inputs", "Neuron")
+        self.w = [Value(w) for w in initializers.uniform(n, -1.0, 1.0, rng=rng).tolist()]
         self.b = Value(0.0)
 
     def forward(self, x: Sequence[Any]) -> Value:
@@ -140,7 +150,7 @@ class Layer(Module):
     def __init__(self, n_inputs: int, n_outputs: int, activation: Activation = "relu", *, rng: RNG = None) -> None:
         super().__init__()
         gen = _rng(rng)
-        self.neurons = [Neuron(n_inputs, activation, rng=gen) for _ in range(int(n_outputs))]
+        self.neurons = [Neuron(n_inputs, activation, rng=gen) for _ in range(_size(n_outputs, "n_outputs", "Layer"))]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         out = [n(x) for n in self.neurons]
@@ -170,7 +180,7 @@ class MLP(Module):
     ) -> None:
         super().__init__()
         gen = _rng(rng)
-        sizes = [int(n_inputs)] + [int(n) for n in n_outputs]
+        sizes = [_size(n, "every size", "MLP") for n in [n_inputs, *n_outputs]]
         last = len(sizes) - 2
         self.layers = [
             Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, rng=gen)
@@ -195,7 +205,12 @@ def _as_tensor(x: Any, layer: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
     F._refuse_graph_nodes(x, layer)
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError as e:  # a ragged nested list
+        raise ValueError(f"{layer}: the input is not a rectangular array of numbers ({e})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{layer}: the input must be real numbers, got dtype {arr.dtype} from {type(x).__name__}")
     return Tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float64))
 
 
@@ -219,7 +234,9 @@ class Dense(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        layer = f"Dense({in_features!r}, {out_features!r})"
+        self.in_features = _size(in_features, "in_features", layer)
+        self.out_features = _size(out_features, "out_features", layer)
         self.activation = activation
         self._g = F.get_activation(activation)
         gen = _rng(rng)
@@ -296,7 +313,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng: RNG = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
+        if not isinstance(p, (int, float, np.integer, np.floating)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p is the probability of zeroing an element and must lie in [0, 1], got {p}")
         self.p = float(p)
         self._rng = _rng(rng)

@@ -548,7 +548,14 @@ def clip_grad_norm_(
     (0.0 when no parameter has a gradient). A NaN in any gradient makes total NaN, and then, as in PyTorch,
     every gradient becomes NaN (coef is NaN) unless ``error_if_nonfinite=True``, which raises and changes nothing.
     """
-    norm_type = float(norm_type)
+    if not isinstance(max_norm, (int, float, np.integer, np.floating)) or math.isnan(max_norm):
+        raise ValueError(f"clip_grad_norm_: max_norm must be a number, got {max_norm!r}")
+    try:
+        norm_type = float(norm_type)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"clip_grad_norm_: norm_type must be a number (2.0, 1.0, inf, ...), got {norm_type!r}"
+        ) from None
     ps = _with_grads(params)
     if not ps:
         return 0.0
@@ -570,7 +577,7 @@ def clip_grad_norm_(
 
 def clip_grad_value_(params: Any, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place (PyTorch)."""
-    if clip_value < 0:
-        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    if not isinstance(clip_value, (int, float, np.integer, np.floating)) or not clip_value >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0 (a number), got {clip_value!r}")
     for p in _with_grads(params):
         _set_grad(p, np.clip(_grad_array(p), -clip_value, clip_value))

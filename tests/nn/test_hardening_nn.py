@@ -456,3 +456,68 @@ def test_cross_entropy_probability_target_keeps_its_graph():
     q32 = Tensor(np.full((3, 4), 0.25, dtype=np.float32), requires_grad=True)  # cast inside the graph
     nn.functional.cross_entropy(z, q32).backward()
     assert q32.grad.dtype == np.float32 and np.abs(q32.grad).sum() > 0
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Dense(2.5, 1), r"Dense\(2.5, 1\): in_features must be an integer >= 0, got 2.5"),
+    (lambda: nn.Dense(2, -1), r"out_features must be an integer >= 0, got -1"),
+    (lambda: nn.Dense(True, 1), r"in_features must be an integer >= 0, got True"),
+    (lambda: nn.Neuron(1.5), r"Neuron: n_inputs must be an integer >= 0, got 1.5"),
+    (lambda: nn.Layer(2, 3.0), r"Layer: n_outputs must be an integer >= 0, got 3.0"),
+    (lambda: nn.MLP(2, [4, 0.5]), r"MLP: every size must be an integer >= 0, got 0.5"),
+    (lambda: nn.Perceptron("2"), r"Perceptron: n_inputs must be an integer >= 0, got '2'"),
+    (lambda: nn.Dropout("a"), r"Dropout: p is the probability"),
+])
+def test_layer_sizes_are_integers(make, message):
+    """Dense(2.5, 1) silently became Dense(2, 1) (int() truncates)."""
+    with pytest.raises(ValueError, match=message):
+        make()
+    assert nn.Dense(np.int64(2), 3, rng=0).W.shape == (2, 3)
+
+
+@pytest.mark.parametrize("x, error, message", [
+    ([["a", "b"]], TypeError, r"Dense\(2 -> 1\): the input must be real numbers, got dtype <U1"),
+    (np.array([[1j, 2.0]]), TypeError, "the input must be real numbers, got dtype complex128"),
+    ([[1.0, 2.0], [1.0]], ValueError, "the input is not a rectangular array of numbers"),
+    (None, TypeError, "the input must be real numbers, got dtype object"),
+])
+def test_dense_bad_input_names_the_layer(x, error, message):
+    with pytest.raises(error, match=message):
+        nn.Dense(2, 1, rng=0)(x)
+
+
+def test_value_layers_bad_input_names_the_layer():
+    with pytest.raises(TypeError, match=r"Neuron: expects 2 inputs \(a list, a 1-d array or a Value\), got NoneType"):
+        nn.Neuron(2, rng=0)(None)
+    with pytest.raises(TypeError, match="Perceptron: expects 2 inputs .* got str"):
+        nn.Perceptron(2)("ab")
+
+
+def test_cross_entropy_labels_checked_before_the_integer_cast():
+    z = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\) \(or be ignore_index\), got \[1e\+30\]"):
+        nn.functional.cross_entropy(z, np.array([0.0, 1e30]))  # the cast to int64 wrapped it (and warned)
+    with pytest.raises(ValueError, match="fractions or non-finite"):
+        nn.functional.cross_entropy(z, np.array([0.0, np.inf]))
+    with pytest.raises(TypeError, match="class labels must be integers, got dtype <U1"):
+        nn.functional.cross_entropy(z, ["a", "b"])
+    assert nn.functional.cross_entropy(z, np.array([2.0, -100.0])).data == pytest.approx(math.log(3))
+
+
+def test_softmax_of_an_empty_list_of_values():
+    assert nn.functional.softmax([]) == []
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda p: nn.clip_grad_value_(p, math.nan), r"clip_value must be >= 0 \(a number\), got nan"),
+    (lambda p: nn.clip_grad_value_(p, "1"), r"clip_value must be >= 0 \(a number\), got '1'"),
+    (lambda p: nn.clip_grad_norm_(p, "a"), "max_norm must be a number, got 'a'"),
+    (lambda p: nn.clip_grad_norm_(p, math.nan), "max_norm must be a number, got nan"),
+    (lambda p: nn.clip_grad_norm_(p, 1.0, "fro"), r"norm_type must be a number \(2.0, 1.0, inf, ...\), got 'fro'"),
+])
+def test_clipping_arguments_checked(call, message):
+    w = Value(0.0)
+    w.grad = 3.0
+    with pytest.raises(ValueError, match=message):
+        call([w])
+    assert w.grad == 3.0
