@@ -341,26 +341,28 @@ def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a state dict written by ``Module.save`` (never unpickles anything)."""
     path = os.fspath(path)
     try:
-        data = np.load(path, allow_pickle=False)
-        if not hasattr(data, "files"):
-            raise ValueError("a single .npy array, not an .npz archive")
-        with data:
-            keys = list(data.files)
-            if FORMAT_KEY not in keys:
-                raise ValueError(f"no {FORMAT_KEY!r} entry (entries found: {', '.join(keys) or 'none'})")
-            mark = data[FORMAT_KEY]
-            if not isinstance(mark, np.ndarray) or mark.shape != () or str(mark) != FORMAT:
-                raise ValueError(f"its {FORMAT_KEY!r} entry is {mark!r}, not {FORMAT!r}")
-            state = {}
-            for k in keys:
-                if k == FORMAT_KEY:
-                    continue
-                arr = data[k]  # numpy returns the raw bytes of a member that is not a valid .npy array
-                if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
-                    what = f"dtype {arr.dtype}" if isinstance(arr, np.ndarray) else "not a .npy array"
-                    raise ValueError(f"its entry {k!r} is not a numeric array ({what})")
-                state[k] = arr
-            return state
+        # read the members ourselves rather than through np.load's NpzFile, which looks up "x.npy" as the
+        # member of entry "x" (so entries "x" and "x.npy" read the same array) and returns raw bytes for a
+        # member that is not an array
+        arrays: dict[str, Any] = {}
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ValueError(f"its member {info.filename!r} is not a .npy array")
+                key = info.filename[:-4]
+                if key in arrays:
+                    raise ValueError(f"entry {key!r} appears twice")
+                with zf.open(info) as member:
+                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+        if FORMAT_KEY not in arrays:
+            raise ValueError(f"no {FORMAT_KEY!r} entry (entries found: {', '.join(arrays) or 'none'})")
+        mark = arrays.pop(FORMAT_KEY)
+        if mark.shape != () or str(mark) != FORMAT:
+            raise ValueError(f"its {FORMAT_KEY!r} entry is {mark!r}, not {FORMAT!r}")
+        for k, arr in arrays.items():
+            if arr.dtype.kind not in "biuf":
+                raise ValueError(f"its entry {k!r} is not a numeric array (dtype {arr.dtype})")
+        return arrays
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:

@@ -526,14 +526,15 @@ def _set_grad(p: Param, g: np.ndarray) -> None:
 
 def _vector_norm(x: np.ndarray, p: float) -> float:
     """The p-norm of the elements of ``x`` (PyTorch's ``vector_norm``): (sum |x|^p)^(1/p); p = inf the largest |x|,
-    -inf the smallest, 0 the number of non-zeros. A NaN anywhere gives NaN (numpy's max and min propagate it)."""
+    -inf the smallest, 0 the number of non-zeros. A NaN anywhere gives NaN (numpy's max and min propagate it),
+    except for p = 0. An empty gradient has norm 0 for p >= 0 (PyTorch raises for p = +-inf: no identity)."""
     a = np.abs(x.ravel())
     if a.size == 0:
         return 0.0 if p >= 0 else math.inf
     if math.isinf(p):
         return float(np.max(a) if p > 0 else np.min(a))
     if p == 0:
-        return float(np.count_nonzero(a)) if not np.isnan(a).any() else math.nan
+        return float(np.count_nonzero(a))  # a NaN is not 0, so it counts (PyTorch)
     with np.errstate(divide="ignore", over="ignore"):
         return float(np.sum(a**p) ** (1.0 / p))
 

@@ -7,6 +7,7 @@ comparisons against torch itself are at the end and skip when torch is not insta
 import io
 import json
 import math
+import warnings
 import zipfile
 
 import numpy as np
@@ -318,9 +319,21 @@ def test_save_refuses_the_reserved_name_and_non_string_names(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_entries_x_and_x_npy_are_two_entries(tmp_path):
+    """np.load's NpzFile looks "x.npy" up as the member of entry "x": both read x's array."""
+    nn.save_state({"x": np.ones(1), "x.npy": np.zeros(2), "": np.arange(3.0)}, tmp_path / "s.npz")
+    state = nn.load_state(tmp_path / "s.npz")
+    assert {k: v.tolist() for k, v in state.items()} == {"x": [1.0], "x.npy": [0.0, 0.0], "": [0.0, 1.0, 2.0]}
+
+
+def test_compressed_npz_with_the_mark_loads(tmp_path):
+    np.savez_compressed(tmp_path / "c.npz", W=np.ones(2), **{"__chainrule_format__": np.array("chainrule-state-v1")})
+    assert nn.load_state(tmp_path / "c.npz")["W"].tolist() == [1.0, 1.0]
+
+
 def _npz(path, members):
     with zipfile.ZipFile(path, "w") as z:
-        for name, data in members.items():
+        for name, data in members.items() if isinstance(members, dict) else members:
             z.writestr(name, data)
 
 
@@ -336,10 +349,14 @@ def _npy(a):
     {"__chainrule_format__.npy": _npy(np.array("chainrule-state-v1")), "W.npy": _npy(np.array(["a"]))},
     {"__chainrule_format__.npy": b"", "W.npy": _npy(np.ones(2))},
     {"__chainrule_format__.npy": _npy(np.array("chainrule-state-v1")), "W.npy": _npy(np.ones(4))[:-8]},
-], ids=["garbage-member", "not-npy", "strings", "empty-mark", "truncated-member"])
+    [("__chainrule_format__.npy", _npy(np.array("chainrule-state-v1"))), ("W.npy", _npy(np.ones(2))),
+     ("W.npy", _npy(np.zeros(2)))],
+], ids=["garbage-member", "not-npy", "strings", "empty-mark", "truncated-member", "twice"])
 def test_invalid_members_raise_the_documented_value_error(tmp_path, members):
     path = tmp_path / "bad.npz"
-    _npz(path, members)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        _npz(path, members)
     with pytest.raises(ValueError, match="is not a chainrule state file written by Module.save"):
         nn.load_state(path)
 
@@ -521,3 +538,11 @@ def test_clipping_arguments_checked(call, message):
     with pytest.raises(ValueError, match=message):
         call([w])
     assert w.grad == 3.0
+
+
+def test_clip_grad_norm_order_zero_counts_a_nan_as_non_zero():
+    """torch 2.13: the 0-"norm" counts non-zeros and NaN != 0, so the total is 2 here, not NaN."""
+    a, b = _two([1.0, math.nan], [3.0])
+    assert nn.clip_grad_norm_([a, b], 1.0, 0) == 2.0
+    np.testing.assert_allclose(b.grad, [1.499999250000375], rtol=1e-15)
+    assert a.grad[0] == pytest.approx(0.4999997500001250, rel=1e-15) and math.isnan(a.grad[1])
