@@ -262,19 +262,15 @@ class Module:
                 problems.append(f"wrong shape: {name} is {want} in the model but {arr.shape} in the state")
             elif arr.dtype.kind not in "biuf":
                 problems.append(f"wrong type: {name} has dtype {arr.dtype}, not a number")
-            else:
-                new[name] = arr
+            else:  # converted now, so that nothing can fail (a cast warning made an error) half-way through
+                new[name] = float(arr) if isinstance(p, Value) else np.array(arr, dtype=p.data.dtype)
         if problems:
             raise StateDictError(
                 f"load_state_dict: the state does not fit {type(self).__name__} (nothing was loaded); "
                 + "; ".join(problems)
             )
-        for name, arr in new.items():
-            p = params[name]
-            if isinstance(p, Value):
-                p.data = float(arr)
-            else:
-                p.data = np.array(arr, dtype=p.data.dtype)  # a copy, in the parameter's own dtype
+        for name, data in new.items():
+            params[name].data = data  # a copy, in the parameter's own dtype
         return LoadResult(missing, unexpected)
 
     def save(self, path: str | os.PathLike) -> None:

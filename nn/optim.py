@@ -215,11 +215,12 @@ class Optimizer:
         done = []
         for p, k, theta, g, hp in todo:
             state = dict(self.state[k])  # _update writes into a copy: kept only once every update succeeded
-            done.append((p, k, self._update(theta, g, state, hp), state))
+            new = self._update(theta, g, state, hp)
+            done.append((p, k, float(new) if isinstance(p, Value) else np.asarray(new, dtype=p.data.dtype), state))
         for p, k, new, state in done:
             self.state[k].update(state)
             if isinstance(p, Value):
-                p.data = float(new)
+                p.data = new
             elif p.data.flags.writeable:
                 p.data[...] = new  # in place: anything holding the array sees the new values
             else:

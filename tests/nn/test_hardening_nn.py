@@ -546,3 +546,31 @@ def test_clip_grad_norm_order_zero_counts_a_nan_as_non_zero():
     assert nn.clip_grad_norm_([a, b], 1.0, 0) == 2.0
     np.testing.assert_allclose(b.grad, [1.499999250000375], rtol=1e-15)
     assert a.grad[0] == pytest.approx(0.4999997500001250, rel=1e-15) and math.isnan(a.grad[1])
+
+
+def test_module_load_converts_everything_before_changing_anything():
+    """Under warnings-as-errors the float16 overflow of the second entry used to raise after the first was loaded."""
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = Tensor([1.0], requires_grad=True)
+            self.b = Tensor(np.array([1.0], dtype=np.float16), requires_grad=True)
+
+    m = M()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match="overflow"):
+            m.load_state_dict({"a": np.array([5.0]), "b": np.array([1e6])})
+    assert m.a.data.tolist() == [1.0] and m.b.data.tolist() == [1.0]
+
+
+def test_optimizer_step_casts_before_changing_anything():
+    a = Tensor([1.0], requires_grad=True)
+    b = Tensor(np.array([60000.0], dtype=np.float16), requires_grad=True)
+    opt = nn.SGD([a, b], lr=1.0, momentum=0.5)
+    a.grad, b.grad = np.array([1.0]), np.array([-60000.0], dtype=np.float16)  # 120000 > float16's 65504
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match="overflow"):
+            opt.step()
+    assert a.data.tolist() == [1.0] and b.data.tolist() == [60000.0] and opt.state == [{}, {}]
