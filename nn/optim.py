@@ -63,25 +63,45 @@ def _param_list(params: Any, who: str, first: int = 0) -> list[Param]:
 def _checked_grad(p: Param, i: int, who: str) -> Any:
     """Parameter ``i``'s gradient as a number (a Value) or an array of the parameter's dtype (a Tensor), after
     checking it is numeric and has exactly the parameter's shape."""
-    shape = () if isinstance(p, Value) else p.shape
-    name = f"parameter {i}" + (f" ({p.label!r})" if getattr(p, "label", None) else "")
-    try:
-        g = np.asarray(p.grad)
-    except (TypeError, ValueError):
-        g = np.asarray(None)
-    if g.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{who}.step: {name} of shape {shape} has a .grad that is not a real number array "
-            f"({type(p.grad).__name__} of dtype {g.dtype}); nothing was updated"
-        )
-    if g.shape != shape:
-        raise ValueError(
-            f"{who}.step: {name} has shape {shape} but its .grad has shape {g.shape}; a gradient must have its "
-            "parameter's exact shape (it is never broadcast). Nothing was updated"
-        )
+    g = p.grad
     if isinstance(p, Value):
-        return np.float64(g)
-    return g.astype(p.data.dtype, copy=False)
+        if type(g) is float:  # the common case first: a micrograd-style model has hundreds of Values
+            return np.float64(g)
+        shape: tuple[int, ...] = ()
+    else:
+        shape = p.shape
+    try:
+        arr = np.asarray(g)
+    except (TypeError, ValueError):
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{who}.step: {_name(p, i)} of shape {shape} has a .grad that is not a real number array "
+            f"({type(g).__name__} of dtype {arr.dtype}); nothing was updated"
+        )
+    if arr.shape != shape:
+        raise ValueError(
+            f"{who}.step: {_name(p, i)} has shape {shape} but its .grad has shape {arr.shape}; a gradient must have "
+            "its parameter's exact shape (it is never broadcast). Nothing was updated"
+        )
+    return np.float64(arr) if isinstance(p, Value) else arr.astype(p.data.dtype, copy=False)
+
+
+def _name(p: Param, i: int) -> str:
+    """How messages name a parameter: its index, and its label when a Module gave it one."""
+    return f"parameter {i}" + (f" ({p.label!r})" if getattr(p, "label", None) else "")
+
+
+def _check_state_shapes(p: Param, state: dict[str, Any], i: int, who: str) -> None:
+    """The state of parameter ``i`` must still have its shape: a parameter whose ``.data`` was replaced by an array
+    of another shape would be broadcast against (or crash on) the old state."""
+    shape = () if isinstance(p, Value) else p.shape
+    for k, v in state.items():
+        if k != "step" and np.shape(v) != shape:
+            raise ValueError(
+                f"{who}.step: {_name(p, i)} has shape {shape} but its state {k!r} has shape {np.shape(v)} (its .data "
+                "was replaced by an array of another shape); create a new optimizer for it. Nothing was updated"
+            )
 
 
 def _state_index(key: Any) -> int | None:
@@ -210,6 +230,8 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 g = _checked_grad(p, i - 1, who)
+                if not isinstance(p, Value):  # a Value's state is checked to be scalar when it is loaded
+                    _check_state_shapes(p, self.state[i - 1], i - 1, who)
                 theta = np.float64(p.data) if isinstance(p, Value) else p.data
                 todo.append((p, i - 1, theta, -g if hp.get("maximize") else g, hp))
         done = []

@@ -574,3 +574,17 @@ def test_optimizer_step_casts_before_changing_anything():
         with pytest.raises(RuntimeWarning, match="overflow"):
             opt.step()
     assert a.data.tolist() == [1.0] and b.data.tolist() == [60000.0] and opt.state == [{}, {}]
+
+
+@pytest.mark.parametrize("new_shape", [(4,), (1, 3)])
+def test_parameter_reshaped_under_the_optimizer(new_shape):
+    """(4,) crashed with numpy's broadcast error; (1, 3) was broadcast against the (3,) state silently."""
+    a, b = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(2), requires_grad=True)
+    opt = nn.Adam([b, a])
+    a.grad, b.grad = np.ones(3), np.ones(2)
+    opt.step()
+    before = _snapshot(opt, [b])
+    a.data, a.grad = np.ones(new_shape), np.ones(new_shape)
+    with pytest.raises(ValueError, match=r"parameter 1 has shape .* but its state 'exp_avg' has shape \(3,\)"):
+        opt.step()
+    assert _snapshot(opt, [b]) == before and a.data.tolist() == np.ones(new_shape).tolist()
