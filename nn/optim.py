@@ -143,6 +143,8 @@ class Optimizer:
     Hyperparameters live in ``param_groups`` (as in PyTorch, ``opt.param_groups[0]["lr"] = 0.1`` works). They are
     also attributes: ``opt.lr`` reads the first group's, and ``opt.lr = 0.1`` sets it in every group.
     Subclasses implement :meth:`_update` on numpy arrays and :meth:`_validate` on a group's hyperparameters.
+    ``_update(theta, g, state, hp)`` returns the new theta and puts new arrays into ``state`` (a copy that
+    :meth:`step` keeps only when every parameter's update succeeded), never changing an array in place.
     """
 
     def __init__(self, params: Iterable[Param] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
