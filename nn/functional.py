@@ -187,8 +187,13 @@ def _graph_nodes_in(x: Any) -> str | None:
     if isinstance(x, Value):
         return "a Value"
     stack = [x] if isinstance(x, (list, tuple)) else []
+    seen: set[int] = set()  # a list that contains itself is looked at once
     while stack:
-        for v in stack.pop():
+        seq = stack.pop()
+        if id(seq) in seen or set(map(type, seq)) <= _PLAIN_NUMBERS:  # the common case, at C speed
+            continue
+        seen.add(id(seq))
+        for v in seq:
             if isinstance(v, (list, tuple)):
                 stack.append(v)
             elif isinstance(v, Value):
@@ -196,6 +201,9 @@ def _graph_nodes_in(x: Any) -> str | None:
             elif isinstance(v, Tensor) and v.requires_grad:
                 return "a list of Tensors that require grad"
     return None
+
+
+_PLAIN_NUMBERS = {float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_}
 
 
 def _refuse_graph_nodes(x: Any, op: str) -> None:

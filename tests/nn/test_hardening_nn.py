@@ -61,6 +61,14 @@ def test_losses_refuse_nested_values_and_tensor_lists():
         nn.functional.mse_loss(Tensor([1.0]), [Value(0.0)])  # a target of Values would be read as numbers
 
 
+def test_a_list_that_contains_itself_is_an_error_not_a_hang():
+    x = [1.0]
+    x.append(x)
+    with pytest.raises(ValueError, match="not a rectangular array of numbers"):
+        nn.Dense(2, 1, rng=0)(x)
+    assert nn.functional._graph_nodes_in([x, [Value(1.0)]]) == "a list of Values"
+
+
 def test_numbers_and_constant_tensors_still_pass():
     d = nn.Dense(2, 1, init="ones", rng=0)
     assert d([[1.0, 2.0]]).data.tolist() == [[3.0]]
