@@ -13,6 +13,11 @@ Tensor flavour (``Tensor`` s, a batch at a time):
 * :class:`Sequential`, :class:`Dropout`, :class:`Flatten` and the activation layers :class:`ReLU`,
   :class:`Sigmoid`, :class:`Tanh`, :class:`LeakyReLU`, :class:`Softplus`, :class:`Softmax`, :class:`Identity`.
 
+The two flavours do not mix: a Tensor layer given Values (or a list of Tensors that require grad), or a Value
+layer given a Tensor that requires grad, raises a TypeError instead of reading the numbers, which would cut the
+layers before it from the graph (they would never train). We refuse rather than convert: joining Values into a
+Tensor would need a derivative written in nn, and one model in one flavour is what the lecture builds.
+
 Random initialisation takes ``rng``: a ``numpy.random.Generator`` or an integer seed. ``None`` draws a fresh
 unseeded generator, so pass a seed (or one Generator shared by all layers) to make a model repeatable.
 """
