@@ -90,6 +90,8 @@ def softmax(x: Input, axis: int = -1) -> Any:
     """
     if isinstance(x, (list, tuple)):
         vals = [v if isinstance(v, Value) else Value(v) for v in x]
+        if not vals:
+            return []
         m = max(v.data for v in vals)
         exps = [(v - m).exp() for v in vals]
         total = sum(exps[1:], exps[0])
@@ -173,13 +175,47 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _tensor(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    if _is_values(x):  # np.asarray would read the numbers out of the Values and cut them from the graph
-        what = "a Value" if isinstance(x, Value) else "a list of Values"
-        raise TypeError(
-            f"{op}: needs a Tensor, got {what}; build the model with Tensors, or use a function that takes Values "
-            "(relu, sigmoid, tanh, softmax, mse_loss, binary_cross_entropy, ...)"
-        )
+    _refuse_graph_nodes(x, op)
     return Tensor(np.asarray(x, dtype=np.float64))
+
+
+def _graph_nodes_in(x: Any) -> str | None:
+    """What in ``x`` would be cut from the graph if its numbers were read into an array: "a Value", "a list of
+    Values" or "a list of Tensors that require grad" (lists and tuples nested to any depth), or None."""
+    if isinstance(x, Value):
+        return "a Value"
+    stack = [x] if isinstance(x, (list, tuple)) else []
+    seen: set[int] = set()  # a list that contains itself is looked at once
+    while stack:
+        seq = stack.pop()
+        if id(seq) in seen or set(map(type, seq)) <= _PLAIN_NUMBERS:  # the common case, at C speed
+            continue
+        seen.add(id(seq))
+        for v in seq:
+            if isinstance(v, (list, tuple)):
+                stack.append(v)
+            elif isinstance(v, Value):
+                return "a list of Values"
+            elif isinstance(v, Tensor) and v.requires_grad:
+                return "a list of Tensors that require grad"
+    return None
+
+
+_PLAIN_NUMBERS = {float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_}
+
+
+def _refuse_graph_nodes(x: Any, op: str) -> None:
+    """TypeError for input whose numbers np.asarray would read out of Values or Tensors, cutting them (and
+    everything before them) from the graph without a word: the layers that made them would never train."""
+    what = _graph_nodes_in(x)
+    if what is None:
+        return
+    if "Tensors" in what:
+        how = "join them inside the graph with autograd.stack (or concatenate)"
+    else:
+        how = ("build the model with Tensors (Dense, ...), or keep it in Values (Neuron, Layer, MLP) and use a "
+               "function that takes Values (relu, sigmoid, tanh, softmax, mse_loss, binary_cross_entropy, ...)")
+    raise TypeError(f"{op}: needs a Tensor, got {what}, which would be cut from the graph; {how}")
 
 
 def _check_reduction(reduction: str, op: str) -> None:
@@ -213,6 +249,7 @@ def _pairs(pred: Input, target: Any, op: str) -> tuple[Any, Any, bool]:
     if isinstance(target, Tensor):
         t = target
     else:
+        _refuse_graph_nodes(target, f"{op} (target)")
         arr = np.asarray(target)
         t = Tensor(arr.astype(p.dtype if p.dtype.kind == "f" else np.float64))
     if p.shape != t.shape:
@@ -394,6 +431,8 @@ def cross_entropy(
     divides by the sum of the weights used; samples labelled ``ignore_index`` add nothing and are not counted.
     ``label_smoothing`` s mixes the target with the uniform distribution: q = (1 - s) onehot + s/C.
     With probabilities q, l_i = -sum_c w_c q_ic log softmax(z_i)_c and 'mean' divides by N.
+    When 'mean' counts nothing (every sample ignored, an empty batch, the used class weights summing to 0) the loss
+    is NaN (0/0), as in PyTorch; an ignored sample's gradient is still exactly 0.
     """
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -413,13 +452,15 @@ def cross_entropy(
     w_axis = None if w is None else Tensor(w.reshape((n_classes,) + (1,) * (z.ndim - axis - 1)))
     y = np.asarray(target.data if isinstance(target, Tensor) else target)
     if y.shape == z.shape and y.dtype.kind == "f":
-        q = Tensor(y.astype(z.dtype))
+        # a Tensor of probabilities keeps its graph (PyTorch differentiates the target too: -log softmax(z))
+        q = (target if target.dtype == z.dtype else target.astype(z.dtype)) if isinstance(target, Tensor) \
+            else Tensor(y.astype(z.dtype))
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / n_classes
         terms = logp * q if w_axis is None else logp * q * w_axis
         losses = -terms.sum(axis=axis)
         if reduction == "mean":
-            return losses.sum() / max(losses.size, 1)
+            return _mean_over(losses.sum(), losses.size)
         return losses.sum() if reduction == "sum" else losses
     label_shape = z.shape[:axis] + z.shape[axis + 1:]
     if y.shape != label_shape:
@@ -427,13 +468,18 @@ def cross_entropy(
             f"cross_entropy: logits have shape {z.shape}, so the target must be class labels of shape "
             f"{label_shape} or probabilities of shape {z.shape}; got shape {y.shape}"
         )
-    if y.dtype.kind == "f" and y.size and not np.all(np.mod(y, 1) == 0):
-        raise ValueError(f"cross_entropy: class labels must be integers, got dtype {y.dtype} with fractions")
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"cross_entropy: class labels must be integers, got dtype {y.dtype}")
+    if y.dtype.kind == "f" and y.size and not (np.all(np.isfinite(y)) and np.all(np.mod(y, 1) == 0)):
+        raise ValueError(
+            f"cross_entropy: class labels must be integers, got dtype {y.dtype} with fractions or non-finite values"
+        )
+    out = (y != ignore_index) & ((y < 0) | (y >= n_classes))  # checked before the cast, which could wrap around
+    if np.any(out):
+        bad = sorted(set(y[out].tolist()))[:10]
+        raise ValueError(f"cross_entropy: labels must lie in [0, {n_classes}) (or be ignore_index), got {bad}")
     y = y.astype(np.int64)
     keep = y != ignore_index
-    if np.any((y[keep] < 0) | (y[keep] >= n_classes)):
-        bad = sorted(set(y[keep][(y[keep] < 0) | (y[keep] >= n_classes)].tolist()))
-        raise ValueError(f"cross_entropy: labels must lie in [0, {n_classes}) (or be ignore_index), got {bad}")
     safe = np.where(keep, y, 0)
     # the one-hot target along the class axis, zero on ignored samples: a constant, so l is a product and a sum
     onehot = one_hot(safe, n_classes, dtype=z.dtype).data * keep[..., None]
@@ -445,9 +491,18 @@ def cross_entropy(
         every = logp if w_axis is None else logp * w_axis
         smooth = -every.sum(axis=axis) * Tensor(keep.astype(z.dtype))
         losses = losses + smooth * (label_smoothing / n_classes)
+    if not keep.all():  # an ignored sample's gradient is exactly 0, even when the mean below is NaN (0/0)
+        losses = where(keep, losses, 0.0)
     if reduction == "mean":
-        return losses.sum() / float(sample_w.sum())
+        return _mean_over(losses.sum(), float(sample_w.sum()))
     return losses.sum() if reduction == "sum" else losses
+
+
+def _mean_over(total: Tensor, count: float) -> Tensor:
+    """total / count; with nothing counted (every sample ignored, an empty batch, class weights summing to 0) the
+    value is NaN as in PyTorch (0/0), without numpy's division warning. The gradient is then 0 for ignored
+    samples and NaN for counted ones whose weights are 0 (PyTorch's numbers)."""
+    return total / count if count != 0 else total * math.nan
 
 
 def l2_penalty(params: Sequence[Value | Tensor], alpha: float = 1.0) -> Any:

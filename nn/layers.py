@@ -15,12 +15,18 @@ Tensor flavour (``Tensor`` s, a batch at a time):
 * :class:`Sequential`, :class:`Dropout`, :class:`Flatten` and the activation layers :class:`ReLU`,
   :class:`Sigmoid`, :class:`Tanh`, :class:`LeakyReLU`, :class:`Softplus`, :class:`Softmax`, :class:`Identity`.
 
+The two flavours do not mix: a Tensor layer given Values (or a list of Tensors that require grad), or a Value
+layer given a Tensor that requires grad, raises a TypeError instead of reading the numbers, which would cut the
+layers before it from the graph (they would never train). We refuse rather than convert: joining Values into a
+Tensor would need a derivative written in nn, and one model in one flavour is what the lecture builds.
+
 Random initialisation takes ``rng``: a ``numpy.random.Generator`` or an integer seed. ``None`` draws a fresh
 unseeded generator, so pass a seed (or one Generator shared by all layers) to make a model repeatable.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -43,12 +49,27 @@ __all__ = [
 Activation = str | Callable[[Any], Any] | None
 
 
+def _size(n: Any, what: str, layer: str) -> int:
+    """A layer size: an integer >= 0 (2.5 used to become 2 without a word)."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"{layer}: {what} must be an integer >= 0, got {n!r}")
+    return int(n)
+
+
 def _values(x: Any, n: int, layer: str) -> list[Any]:
     """The inputs of a Value layer as a list of n numbers or Values."""
     if isinstance(x, (Value, int, float)):
         x = [x]
     if isinstance(x, Tensor):
+        if x.requires_grad:  # its .data would be cut from the graph: the Tensor layers before would never train
+            raise TypeError(
+                f"{layer}: got a Tensor of shape {x.shape} that requires grad; a Value layer reads plain numbers, so "
+                "the layers that made it would never train. Build the model from one kind: Tensor layers (Dense) "
+                "or Value layers (Neuron, Layer, MLP); for data, pass x.detach() or a numpy array"
+            )
         x = x.data
+    if not isinstance(x, (np.ndarray, list, tuple)):
+        raise TypeError(f"{layer}: expects {n} inputs (a list, a 1-d array or a Value), got {type(x).__name__}")
     xs = list(np.asarray(x).tolist()) if isinstance(x, np.ndarray) else list(x)
     if len(xs) != n:
         raise ValueError(f"{layer}: expects {n} inputs, got {len(xs)}")
@@ -81,7 +102,7 @@ class Perceptron(Module):
         rng: RNG = None,
     ) -> None:
         super().__init__()
-        self.n_inputs = int(n_inputs)
+        self.n_inputs = _size(n_inputs, "n_inputs", "Perceptron")
         self.activation = activation
         self._g = F.get_activation(activation)
         if W is None:
@@ -114,7 +135,8 @@ class Neuron(Module):
         super().__init__()
         self.activation = activation
         self._g = F.get_activation(activation)
-        self.w = [Value(w) for w in initializers.uniform(int(n_inputs), -1.0, 1.0, rng=rng).tolist()]
+        n = _size(n_inputs, "n_inputs", "Neuron")
+        self.w = [Value(w) for w in initializers.uniform(n, -1.0, 1.0, rng=rng).tolist()]
         self.b = Value(0.0)
 
     def forward(self, x: Sequence[Any]) -> Value:
@@ -135,7 +157,8 @@ class NeuronLayer(Module):
     def __init__(self, n_inputs: int, n_outputs: int, activation: Activation = "relu", *, rng: RNG = None) -> None:
         super().__init__()
         gen = as_generator(rng)
-        self.neurons = [Neuron(n_inputs, activation, rng=gen) for _ in range(int(n_outputs))]
+        n = _size(n_outputs, "n_outputs", "NeuronLayer")
+        self.neurons = [Neuron(n_inputs, activation, rng=gen) for _ in range(n)]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         out = [n(x) for n in self.neurons]
@@ -169,7 +192,7 @@ class MLP(Module):
     ) -> None:
         super().__init__()
         gen = as_generator(rng)
-        sizes = [int(n_inputs)] + [int(n) for n in n_outputs]
+        sizes = [_size(n, "every size", "MLP") for n in [n_inputs, *n_outputs]]
         last = len(sizes) - 2
         self.layers = [
             NeuronLayer(sizes[i], sizes[i + 1], output_activation if i == last else activation, rng=gen)
@@ -187,11 +210,19 @@ class MLP(Module):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _as_tensor(x: Any) -> Tensor:
-    """A Tensor stays itself; an array keeps its float dtype (float32 stays float32); other data become float64."""
+def _as_tensor(x: Any, layer: str) -> Tensor:
+    """A Tensor stays itself; an array keeps its float dtype (float32 stays float32); other data become float64.
+    Values, or Tensors that require grad inside a list, are a TypeError: reading their numbers would cut them
+    from the graph (we refuse rather than convert: a Value layer feeding a Tensor layer is two models in one)."""
     if isinstance(x, Tensor):
         return x
-    arr = np.asarray(x)
+    F._refuse_graph_nodes(x, layer)
+    try:
+        arr = np.asarray(x)
+    except ValueError as e:  # a ragged nested list
+        raise ValueError(f"{layer}: the input is not a rectangular array of numbers ({e})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{layer}: the input must be real numbers, got dtype {arr.dtype} from {type(x).__name__}")
     return Tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float64))
 
 
@@ -215,7 +246,9 @@ class Dense(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        layer = f"Dense({in_features!r}, {out_features!r})"
+        self.in_features = _size(in_features, "in_features", layer)
+        self.out_features = _size(out_features, "out_features", layer)
         self.activation = activation
         self._g = F.get_activation(activation)
         gen = as_generator(rng)
@@ -228,7 +261,7 @@ class Dense(Module):
             self.b = None
 
     def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x)
+        x = _as_tensor(x, f"Dense({self.in_features} -> {self.out_features})")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Dense({self.in_features} -> {self.out_features}): input of shape {x.shape} has "
@@ -292,13 +325,13 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng: RNG = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
+        if not isinstance(p, (int, float, np.integer, np.floating)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p is the probability of zeroing an element and must lie in [0, 1], got {p}")
         self.p = float(p)
         self._rng = as_generator(rng)
 
     def forward(self, x: Any) -> Tensor:
-        return F.dropout(_as_tensor(x), self.p, training=self.training, rng=self._rng)
+        return F.dropout(_as_tensor(x, "Dropout"), self.p, training=self.training, rng=self._rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -313,7 +346,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x)
+        x = _as_tensor(x, "Flatten")
         if x.ndim == 0:
             raise ValueError("Flatten: needs at least a batch axis, got a 0-d tensor")
         start = self.start_dim + x.ndim if self.start_dim < 0 else self.start_dim
@@ -334,18 +367,22 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-def _act_input(x: Any) -> Any:
-    """Tensors, Values and lists of Values pass through; arrays and nested lists of numbers become Tensors."""
-    if isinstance(x, (Tensor, Value)) or (isinstance(x, (list, tuple)) and any(isinstance(v, Value) for v in x)):
+def _act_input(x: Any, layer: str) -> Any:
+    """Tensors, Values and flat lists of Values pass through (element-wise, in the graph); arrays and nested lists
+    of numbers become Tensors."""
+    if isinstance(x, (Tensor, Value)) or (
+        isinstance(x, (list, tuple)) and all(isinstance(v, (Value, numbers.Real)) for v in x)
+        and any(isinstance(v, Value) for v in x)
+    ):
         return x
-    return _as_tensor(x)
+    return _as_tensor(x, layer)
 
 
 class _Activation(Module):
     fn: Callable[..., Any] = staticmethod(F.identity)
 
     def forward(self, x: Any) -> Any:
-        return type(self).fn(_act_input(x))
+        return type(self).fn(_act_input(x, type(self).__name__))
 
 
 class ReLU(_Activation):
@@ -380,7 +417,7 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Any) -> Any:
-        return F.leaky_relu(_act_input(x), self.negative_slope)
+        return F.leaky_relu(_act_input(x, "LeakyReLU"), self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -394,7 +431,7 @@ class Softplus(Module):
         self.beta, self.threshold = float(beta), float(threshold)
 
     def forward(self, x: Any) -> Any:
-        return F.softplus(_act_input(x), self.beta, self.threshold)
+        return F.softplus(_act_input(x, "Softplus"), self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -408,7 +445,7 @@ class Softmax(Module):
         self.axis = int(axis)
 
     def forward(self, x: Any) -> Any:
-        return F.softmax(_act_input(x), self.axis)
+        return F.softmax(_act_input(x, "Softmax"), self.axis)
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"

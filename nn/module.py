@@ -261,19 +261,15 @@ class Module:
                 problems.append(f"wrong shape: {name} is {want} in the model but {arr.shape} in the state")
             elif arr.dtype.kind not in "biuf":
                 problems.append(f"wrong type: {name} has dtype {arr.dtype}, not a number")
-            else:
-                new[name] = arr
+            else:  # converted now, so that nothing can fail (a cast warning made an error) half-way through
+                new[name] = float(arr) if isinstance(p, Value) else np.array(arr, dtype=p.data.dtype)
         if problems:
             raise StateDictError(
                 f"load_state_dict: the state does not fit {type(self).__name__} (nothing was loaded); "
                 + "; ".join(problems)
             )
-        for name, arr in new.items():
-            p = params[name]
-            if isinstance(p, Value):
-                p.data = float(arr)
-            else:
-                p.data = np.array(arr, dtype=p.data.dtype)  # a copy, in the parameter's own dtype
+        for name, data in new.items():
+            params[name].data = data  # a copy, in the parameter's own dtype
         return LoadResult(missing, unexpected)
 
     def save(self, path: str | os.PathLike) -> None:
@@ -295,6 +291,11 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
     """Write ``name -> array`` to an ``.npz`` file: first to a temporary file beside it, then renamed over it."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    for name in state:
+        if not isinstance(name, str):
+            raise TypeError(f"save: entry names must be strings, got {name!r} ({type(name).__name__})")
+        if name == FORMAT_KEY:
+            raise ValueError(f"save: {FORMAT_KEY!r} is reserved for the file's format mark; rename that entry")
     arrays = {name: np.asarray(a) for name, a in state.items()}
     for name, a in arrays.items():
         if a.dtype.kind not in "biuf":
@@ -305,7 +306,7 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
         # mkstemp creates the file readable by its owner only; give it the mode a plain open() would have
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            _write_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -313,6 +314,16 @@ def save_state(state: dict[str, Any], path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _write_npz(f: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Write what ``np.savez(f, **arrays)`` writes (one ``name.npy`` member per entry, uncompressed), without
+    passing the names as keyword arguments: an entry named ``file`` or ``allow_pickle`` would collide with
+    savez's own parameters (a TypeError, or the entry silently dropped)."""
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, a in arrays.items():
+            with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, a, allow_pickle=False)
 
 
 def _umask() -> int:
@@ -325,17 +336,28 @@ def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a state dict written by ``Module.save`` (never unpickles anything)."""
     path = os.fspath(path)
     try:
-        data = np.load(path, allow_pickle=False)
-        if not hasattr(data, "files"):
-            raise ValueError("a single .npy array, not an .npz archive")
-        with data:
-            keys = list(data.files)
-            if FORMAT_KEY not in keys:
-                raise ValueError(f"no {FORMAT_KEY!r} entry (entries found: {', '.join(keys) or 'none'})")
-            mark = data[FORMAT_KEY]
-            if mark.shape != () or str(mark) != FORMAT:
-                raise ValueError(f"its {FORMAT_KEY!r} entry is {mark!r}, not {FORMAT!r}")
-            return {k: data[k] for k in keys if k != FORMAT_KEY}
+        # read the members ourselves rather than through np.load's NpzFile, which looks up "x.npy" as the
+        # member of entry "x" (so entries "x" and "x.npy" read the same array) and returns raw bytes for a
+        # member that is not an array
+        arrays: dict[str, Any] = {}
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ValueError(f"its member {info.filename!r} is not a .npy array")
+                key = info.filename[:-4]
+                if key in arrays:
+                    raise ValueError(f"entry {key!r} appears twice")
+                with zf.open(info) as member:
+                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+        if FORMAT_KEY not in arrays:
+            raise ValueError(f"no {FORMAT_KEY!r} entry (entries found: {', '.join(arrays) or 'none'})")
+        mark = arrays.pop(FORMAT_KEY)
+        if mark.shape != () or str(mark) != FORMAT:
+            raise ValueError(f"its {FORMAT_KEY!r} entry is {mark!r}, not {FORMAT!r}")
+        for k, arr in arrays.items():
+            if arr.dtype.kind not in "biuf":
+                raise ValueError(f"its entry {k!r} is not a numeric array (dtype {arr.dtype})")
+        return arrays
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:

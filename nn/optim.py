@@ -58,6 +58,63 @@ def _param_list(params: Any, who: str, first: int = 0) -> list[Param]:
     return out
 
 
+def _checked_grad(p: Param, i: int, who: str) -> Any:
+    """Parameter ``i``'s gradient as a number (a Value) or an array of the parameter's dtype (a Tensor), after
+    checking it is numeric and has exactly the parameter's shape."""
+    g = p.grad
+    if isinstance(p, Value):
+        if type(g) is float:  # the common case first: a micrograd-style model has hundreds of Values
+            return np.float64(g)
+        shape: tuple[int, ...] = ()
+    else:
+        shape = p.shape
+    try:
+        arr = np.asarray(g)
+    except (TypeError, ValueError):
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{who}.step: {_name(p, i)} of shape {shape} has a .grad that is not a real number array "
+            f"({type(g).__name__} of dtype {arr.dtype}); nothing was updated"
+        )
+    if arr.shape != shape:
+        raise ValueError(
+            f"{who}.step: {_name(p, i)} has shape {shape} but its .grad has shape {arr.shape}; a gradient must have "
+            "its parameter's exact shape (it is never broadcast). Nothing was updated"
+        )
+    return np.float64(arr) if isinstance(p, Value) else arr.astype(p.data.dtype, copy=False)
+
+
+def _name(p: Param, i: int) -> str:
+    """How messages name a parameter: its index, and its label when a Module gave it one."""
+    return f"parameter {i}" + (f" ({p.label!r})" if getattr(p, "label", None) else "")
+
+
+def _check_state_shapes(p: Param, state: dict[str, Any], i: int, who: str) -> None:
+    """The state of parameter ``i`` must still have its shape: a parameter whose ``.data`` was replaced by an array
+    of another shape would be broadcast against (or crash on) the old state."""
+    shape = () if isinstance(p, Value) else p.shape
+    for k, v in state.items():
+        if k != "step" and np.shape(v) != shape:
+            raise ValueError(
+                f"{who}.step: {_name(p, i)} has shape {shape} but its state {k!r} has shape {np.shape(v)} (its .data "
+                "was replaced by an array of another shape); create a new optimizer for it. Nothing was updated"
+            )
+
+
+def _state_index(key: Any) -> int | None:
+    """A state dict key as a parameter index: an integer, or its decimal text (a state dict that went through
+    JSON); None for anything else (a float, a bool, a name)."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+        return int(key)
+    if isinstance(key, str):
+        try:
+            return int(key)
+        except ValueError:
+            return None
+    return None
+
+
 def _check(who: str, name: str, value: float, ok: Any, rule: str) -> None:
     """Raise unless ``ok``; a value that cannot even be compared (None, a string) is reported the same way."""
     try:
@@ -84,6 +141,8 @@ class Optimizer:
     Hyperparameters live in ``param_groups`` (as in PyTorch, ``opt.param_groups[0]["lr"] = 0.1`` works). They are
     also attributes: ``opt.lr`` reads the first group's, and ``opt.lr = 0.1`` sets it in every group.
     Subclasses implement :meth:`_update` on numpy arrays and :meth:`_validate` on a group's hyperparameters.
+    ``_update(theta, g, state, hp)`` returns the new theta and puts new arrays into ``state`` (a copy that
+    :meth:`step` keeps only when every parameter's update succeeded), never changing an array in place.
     """
 
     def __init__(self, params: Iterable[Param] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
@@ -153,28 +212,39 @@ class Optimizer:
 
     @eager
     def step(self) -> None:
-        """Update every parameter that has a gradient (a Tensor whose ``grad`` is None is skipped)."""
+        """Update every parameter that has a gradient (one whose ``grad`` is None is skipped).
+
+        A gradient must have its parameter's exact shape: a (1, n) or 0-d gradient for an (n,) parameter is an
+        error, never broadcast. Every gradient is checked and every update computed (into new state) before any
+        parameter or state changes, so a step that fails changes nothing and later correct steps work.
+        """
+        who = type(self).__name__
+        todo = []  # (parameter, its index, theta, g, hyperparameters)
         i = 0
         for group in self.param_groups:
             hp = {k: v for k, v in group.items() if k != "params"}
             for p in group["params"]:
-                state = self.state[i]
                 i += 1
-                if isinstance(p, Value):
-                    theta, g = np.float64(p.data), np.float64(p.grad)
-                else:
-                    if p.grad is None:
-                        continue
-                    theta, g = p.data, np.asarray(p.grad, dtype=p.data.dtype)
-                if hp.get("maximize"):
-                    g = -g
-                new = self._update(theta, g, state, hp)
-                if isinstance(p, Value):
-                    p.data = float(new)
-                elif p.data.flags.writeable:
-                    p.data[...] = new  # in place: anything holding the array sees the new values
-                else:
-                    p.data = np.array(new, dtype=p.data.dtype)
+                if p.grad is None:
+                    continue
+                g = _checked_grad(p, i - 1, who)
+                if not isinstance(p, Value):  # a Value's state is checked to be scalar when it is loaded
+                    _check_state_shapes(p, self.state[i - 1], i - 1, who)
+                theta = np.float64(p.data) if isinstance(p, Value) else p.data
+                todo.append((p, i - 1, theta, -g if hp.get("maximize") else g, hp))
+        done = []
+        for p, k, theta, g, hp in todo:
+            state = dict(self.state[k])  # _update writes into a copy: kept only once every update succeeded
+            new = self._update(theta, g, state, hp)
+            done.append((p, k, float(new) if isinstance(p, Value) else np.asarray(new, dtype=p.data.dtype), state))
+        for p, k, new, state in done:
+            self.state[k].update(state)
+            if isinstance(p, Value):
+                p.data = new
+            elif p.data.flags.writeable:
+                p.data[...] = new  # in place: anything holding the array sees the new values
+            else:
+                p.data = np.array(new, dtype=p.data.dtype)
 
     def _update(self, theta: Any, g: Any, state: dict[str, Any], hp: dict[str, Any]) -> Any:
         raise NotImplementedError
@@ -199,12 +269,23 @@ class Optimizer:
         Everything is checked first (group sizes, state shapes, hyperparameter ranges); a failed load changes
         nothing."""
         who = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{who}.load_state_dict: expected the dict state_dict() returns, got "
+                            f"{type(state_dict).__name__}")
         states = state_dict.get("state", {})
         problems = []
         saved_groups = state_dict.get("param_groups")
         if saved_groups is None:
             problems.append("the state has no 'param_groups' entry (load what state_dict() returned)")
             saved_groups = [{"params": g["params"]} for g in self.param_groups]  # so the other checks still run
+        if not isinstance(saved_groups, (list, tuple)) or not all(
+            isinstance(g, dict) and isinstance(g.get("params"), (list, tuple, range)) for g in saved_groups
+        ):
+            raise ValueError(f"{who}.load_state_dict: nothing was loaded; 'param_groups' must be a list of dicts "
+                             f"each with a 'params' list, got {saved_groups!r}")
+        if not isinstance(states, dict):
+            raise ValueError(f"{who}.load_state_dict: nothing was loaded; 'state' must be a dict "
+                             f"{{parameter index: {{name: array}}}}, got {type(states).__name__}")
         sizes, saved_sizes = [len(g["params"]) for g in self.param_groups], [len(g["params"]) for g in saved_groups]
         if sizes != saved_sizes:
             problems.append(f"the state has parameter groups of sizes {saved_sizes}, this optimizer {sizes}")
@@ -217,21 +298,44 @@ class Optimizer:
             except ValueError as e:
                 problems.append(str(e))
             new_groups.append(hp)
-        for i, s in states.items():
-            i = int(i)
+        new_state: list[dict[str, Any]] = [{} for _ in self.params]
+        given: dict[int, Any] = {}
+        for key, s in states.items():
+            i = _state_index(key)
+            if i is None:
+                problems.append(f"state key {key!r} is not a parameter index (an integer 0, 1, ...)")
+                continue
+            if i in given:
+                problems.append(f"state for parameter {i} is given twice (keys {given[i]!r} and {key!r})")
+                continue
+            given[i] = key
             if not 0 <= i < len(self.params):
                 problems.append(f"state for parameter {i}, but there are {len(self.params)} parameters")
                 continue
+            if not isinstance(s, dict):
+                problems.append(f"parameter {i}: its state must be a dict {{name: array}}, got {type(s).__name__}")
+                continue
             p = self.params[i]
-            shape = () if isinstance(p, Value) else p.shape
+            shape, dtype = ((), np.float64) if isinstance(p, Value) else (p.shape, p.dtype)
             for k, v in s.items():
-                if k != "step" and np.shape(v) != shape:
-                    problems.append(f"parameter {i}: state {k!r} has shape {np.shape(v)}, parameter {shape}")
+                try:
+                    arr = np.asarray(v)
+                except (TypeError, ValueError):  # a ragged list, say
+                    arr = np.asarray(None)
+                if arr.dtype.kind not in "iuf":
+                    problems.append(f"parameter {i}: state {k!r} is {v!r}, not a number or numeric array")
+                elif k == "step":
+                    if arr.shape != () or not (arr >= 0 and arr == np.floor(arr)):
+                        problems.append(f"parameter {i}: state 'step' is {v!r}, not a count (an integer >= 0)")
+                    else:
+                        new_state[i][k] = np.array(arr, copy=True)
+                elif arr.shape != shape:
+                    problems.append(f"parameter {i}: state {k!r} has shape {arr.shape}, parameter {shape}")
+                else:
+                    new_state[i][k] = np.array(arr, dtype=dtype)  # a copy in the parameter's dtype, as PyTorch
         if problems:
             raise ValueError(f"{who}.load_state_dict: nothing was loaded; " + "; ".join(problems))
-        self.state = [{} for _ in self.params]
-        for i, s in states.items():
-            self.state[int(i)] = {k: np.array(v, copy=True) for k, v in s.items()}
+        self.state = new_state
         for group, hp in zip(self.param_groups, new_groups):
             group.update(hp)
 
@@ -384,7 +488,11 @@ class Adadelta(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop (Hinton): v = alpha v + (1 - alpha) g^2; theta -= lr g / (sqrt(v) + eps). No bias correction, so with
     alpha = 0.99 the first step is about 10 lr. ``centered`` subtracts the squared running mean of g from v;
-    ``momentum`` accumulates b = mu b + g / (sqrt(v) + eps) and steps by lr b."""
+    ``momentum`` accumulates b = mu b + g / (sqrt(v) + eps) and steps by lr b.
+
+    Differs from PyTorch on purpose: the centered v - gbar^2 is a variance, so it is clamped at 0. When the
+    gradient barely varies, rounding can make it -1e-17; PyTorch then takes sqrt of a negative number and the
+    parameter is NaN for good (a constant gradient 1.7 with alpha = 0.9 does it at step 331)."""
 
     def __init__(
         self, params: Iterable[Param], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -405,7 +513,7 @@ class RMSprop(Optimizer):
         if hp["centered"]:
             gbar = alpha * state.get("grad_avg", 0 * g) + (1 - alpha) * g
             state["grad_avg"] = gbar
-            v = v - gbar * gbar
+            v = np.maximum(v - gbar * gbar, 0.0)  # a variance: rounding must not make it negative (sqrt -> NaN)
         denom = np.sqrt(v) + hp["eps"]
         if hp["momentum"] > 0:
             b = hp["momentum"] * state.get("momentum_buffer", 0 * g) + g / denom
@@ -420,7 +528,7 @@ class RMSprop(Optimizer):
 
 
 def _with_grads(params: Any) -> list[Param]:
-    return [p for p in parameters_of(params) if isinstance(p, Value) or p.grad is not None]
+    return [p for p in parameters_of(params) if p.grad is not None]
 
 
 def _grad_array(p: Param) -> np.ndarray:
@@ -434,6 +542,21 @@ def _set_grad(p: Param, g: np.ndarray) -> None:
         p.grad = np.asarray(g, dtype=p.grad.dtype).reshape(p.grad.shape)
 
 
+def _vector_norm(x: np.ndarray, p: float) -> float:
+    """The p-norm of the elements of ``x`` (PyTorch's ``vector_norm``): (sum |x|^p)^(1/p); p = inf the largest |x|,
+    -inf the smallest, 0 the number of non-zeros. A NaN anywhere gives NaN (numpy's max and min propagate it),
+    except for p = 0. An empty gradient has norm 0 for p >= 0 (PyTorch raises for p = +-inf: no identity)."""
+    a = np.abs(x.ravel())
+    if a.size == 0:
+        return 0.0 if p >= 0 else math.inf
+    if math.isinf(p):
+        return float(np.max(a) if p > 0 else np.min(a))
+    if p == 0:
+        return float(np.count_nonzero(a))  # a NaN is not 0, so it counts (PyTorch)
+    with np.errstate(divide="ignore", over="ignore"):
+        return float(np.sum(a**p) ** (1.0 / p))
+
+
 def clip_grad_norm_(
     params: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
 ) -> float:
@@ -441,31 +564,39 @@ def clip_grad_norm_(
 
     total = || (||g_1||_p, ..., ||g_k||_p) ||_p (for p = inf the largest |g|), coef = min(1, max_norm /
     (total + 1e-6)), and *every* gradient is multiplied by coef. Returns total, the norm before clipping
-    (0.0 when no parameter has a gradient).
+    (0.0 when no parameter has a gradient). A NaN in any gradient makes total NaN, and then, as in PyTorch,
+    every gradient becomes NaN (coef is NaN) unless ``error_if_nonfinite=True``, which raises and changes nothing.
     """
-    norm_type = float(norm_type)
+    if not isinstance(max_norm, (int, float, np.integer, np.floating)) or math.isnan(max_norm):
+        raise ValueError(f"clip_grad_norm_: max_norm must be a number, got {max_norm!r}")
+    try:
+        norm_type = float(norm_type)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"clip_grad_norm_: norm_type must be a number (2.0, 1.0, inf, ...), got {norm_type!r}"
+        ) from None
     ps = _with_grads(params)
     if not ps:
         return 0.0
     grads = [_grad_array(p) for p in ps]
-    if math.isinf(norm_type):
-        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
-    else:
-        norms = [float(np.sum(np.abs(g) ** norm_type)) for g in grads]
-        total = float(sum(norms) ** (1.0 / norm_type))
+    total = _vector_norm(np.array([_vector_norm(g, norm_type) for g in grads]), norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
-            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, not finite"
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, not finite; "
+            "no gradient was changed"
         )
-    coef = min(1.0, max_norm / (total + 1e-6))
-    for p, g in zip(ps, grads):
-        _set_grad(p, g * coef)
+    coef = max_norm / (total + 1e-6)
+    if not coef < 1.0 and not math.isnan(coef):  # min(1, coef) that keeps a NaN (Python's min would drop it)
+        coef = 1.0
+    with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in PyTorch
+        for p, g in zip(ps, grads):
+            _set_grad(p, g * coef)
     return total
 
 
 def clip_grad_value_(params: Any, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place (PyTorch)."""
-    if clip_value < 0:
-        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    if not isinstance(clip_value, (int, float, np.integer, np.floating)) or not clip_value >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0 (a number), got {clip_value!r}")
     for p in _with_grads(params):
         _set_grad(p, np.clip(_grad_array(p), -clip_value, clip_value))

@@ -158,10 +158,16 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     m.save(path)
     good = path.read_bytes()
 
-    def broken(*args, **kwargs):
-        raise OSError("disk full")
+    real, calls = np.lib.format.write_array, []
 
-    monkeypatch.setattr(np, "savez", broken)
+    def broken(member, array, **kwargs):  # the first entry is written, the second fails half-way
+        calls.append(1)
+        if len(calls) == 2:
+            member.write(b"\x93NUMPY")
+            raise OSError("disk full")
+        real(member, array, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", broken)
     m.dense1.W.data[:] = 0
     with pytest.raises(OSError, match="disk full"):
         m.save(path)
