@@ -23,7 +23,7 @@ from typing import Any
 
 from . import value as _value
 from .engine import Op
-from .ops import FloatMath
+from .numeric import FloatMath
 from .tensor import Tensor, _lift
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import ops
 from .engine import Node, _mode
-from .ops import ArrayMath, NodeMath
+from .numeric import ArrayMath, NodeMath
 
 _object_new = object.__new__
 _ndarray = np.ndarray
@@ -111,6 +111,21 @@ def _one_axis(axis: Any, ndim: int, op: str) -> int:
     return _axes(axis, ndim, op)[0]
 
 
+class TensorMath(NodeMath):
+    """:class:`~autograd.numeric.NodeMath` for Tensors: a recorded ``where`` with an array condition, and the
+    scatter of ``getitem``'s derivative, are Tensor ops."""
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        if isinstance(cond, (bool, np.bool_)):
+            return a if cond else b
+        return where(cond, a, b)
+
+    @staticmethod
+    def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+        return Tensor._apply(ops.SCATTER_ADD, (g,), (index, shape))
+
+
 class Tensor(Node):
     """An n-dimensional array that records how it was computed.
 
@@ -123,7 +138,7 @@ class Tensor(Node):
     __array_priority__ = 1000
 
     _math = ArrayMath
-    _node_math = NodeMath
+    _node_math = TensorMath
     _broadcasts = True
 
     def __init__(

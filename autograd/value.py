@@ -23,7 +23,7 @@ import numpy as np
 
 from . import ops
 from .engine import Node, _mode
-from .ops import FloatMath, NodeMath
+from .numeric import FloatMath, NodeMath
 
 _object_new = object.__new__
 
