@@ -339,6 +339,11 @@ class Node:
         return self._fn
 
     @property
+    def ctx(self) -> Any:
+        """The op's constant arguments (an exponent, an axis, a mask), or ``None``."""
+        return self._ctx
+
+    @property
     def is_leaf(self) -> bool:
         return self._fn is None
 

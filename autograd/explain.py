@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Node, Step, topological_order
+from .engine import Node, local_derivatives, topological_order
 from .stepping import formula_letters, node_name, slot_formula
 from .viz import COLORS, graph_order
 from .viz import draw as _draw
@@ -206,7 +206,7 @@ def explain(root: Node, node: Node, *, max_paths: int = 10) -> Explanation:
     for n in order:  # parents first
         reach[n] = n is node or any(reach.get(p, False) for p in n._parents)  # constants: not in order
         if reach[n] and n._fn is not None and n is not node:
-            local[n] = Step(0, n, 1.0, (), (), {}, n._math).local_derivatives()
+            local[n] = local_derivatives(n)
 
     # count the paths and sum their products, both by dynamic programming from the root down
     count: dict[Node, int] = {root: 1}
