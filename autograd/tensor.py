@@ -636,7 +636,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 def linear(x: Any, W: Any, b: Any = None) -> Tensor:
     """x @ W + b as one node (what a dense layer computes; PyTorch's ``F.linear`` with W of shape (in, out)).
 
-    d/dx = g @ W^T, d/dW = x^T @ g, d/db = g summed over the batch. Without ``b`` it is ``x @ W``.
+    d/dx = g @ W^T, d/dW = x^T @ g, d/db = g summed over the batch. Without ``b`` it is ``x @ W``. The arguments
+    come in the order the formula writes them, as for :func:`autograd.weighted_sum` (``b + sum_i w_i x_i``).
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
     if b is None:
