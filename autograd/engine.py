@@ -1,4 +1,4 @@
-"""The graph engine: one node protocol, one operation registry, one backward loop.
+"""The graph engine: one backward loop, one node protocol, one operation registry.
 
 Every differentiable object (the scalar :class:`~autograd.value.Value`, the numpy-backed
 :class:`~autograd.tensor.Tensor`) is a :class:`Node`:
@@ -17,9 +17,10 @@ derivative. The derivative is a vector-Jacobian product written with ordinary op
     backward(F, ctx, g, out, *inputs) -> one gradient (or None) per input
 
 Backward walks the graph in reverse topological order, found iteratively (an explicit stack, never recursion),
-visiting every node once. Gradients flow through a buffer private to the call and are added to ``.grad`` when a
-node's total is known, so calling ``backward()`` twice gives exactly twice every gradient. Gradients that were
-broadcast in the forward pass are summed back to the input's shape in one place, :func:`unbroadcast`.
+visiting every node once. Gradients flow through a buffer private to the call and are added to ``.grad`` when the
+walk is done, so calling ``backward()`` twice gives exactly twice every gradient and a failed walk changes none.
+Gradients that were broadcast in the forward pass are summed back to the input's shape in one place
+(:func:`unbroadcast`, called from the Tensor loop). The loop itself comes first below.
 
 This module imports nothing else from the package (numpy only).
 """

@@ -8,7 +8,7 @@ True
 
 For every checked input element x_j the numerical derivative is the central difference
 
-    (f(x + h e_j) - f(x - h e_j)) / (2h)          (error O(h^2), see the reference, section 8)
+    (f(x + h e_j) - f(x - h e_j)) / (2h)          (error O(h^2): the h^2 terms of the two Taylor expansions cancel)
 
 and an element passes when ``|analytic - numeric| <= atol + rtol * |numeric|`` (PyTorch's rule). A non-scalar
 output is checked through its full Jacobian (one backward pass per output element) when it is small, and through

@@ -229,9 +229,10 @@ class RichStep(Step):
 def backward_steps(root: Node, grad: Any = None) -> Iterator[RichStep]:
     """``root``'s backward pass one operation node at a time: an iterator of :class:`RichStep`.
 
-    It is :func:`autograd.engine.backward_steps` itself (the loop ``backward()`` runs), with rich steps; each
+    It is :func:`autograd.engine.backward_steps` itself (the engine's general backward loop: the arithmetic of
+    ``backward()``), with rich steps; each
     step also remembers which gradients were known when it was taken, so ``steps[3].draw()`` after the loop
-    has run shows step 3's picture. Leaves get their gradient between steps, as in ``backward()``.
+    has run shows step 3's picture. As with ``backward()``, ``.grad`` is filled in when the last step is done.
     """
     run = _Run(root)
     for step in engine.backward_steps(root, grad, step_class=RichStep):

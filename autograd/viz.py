@@ -41,6 +41,7 @@ Building a drawing needs only the ``graphviz`` Python package; rendering it to S
 
 from __future__ import annotations
 
+import os
 import re
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -399,8 +400,6 @@ def save(graph: graphviz.Digraph, path: str, format: str | None = None) -> str:
     Returns the path. Rendering needs Graphviz's ``dot``; without it a :class:`RuntimeError` says how to
     install it (``.dot``/``.gv`` files are written without it).
     """
-    import os
-
     stem, ext = os.path.splitext(path)
     fmt = format or ext.lstrip(".").lower() or "svg"
     if fmt in ("dot", "gv"):
