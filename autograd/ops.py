@@ -84,7 +84,7 @@ POW = register(Op(  # x ** n with a constant exponent n (ctx)
     formula=("n * x^(n-1)",),
     kinks=(0.0,),
     text=lambda ctx: f"**{ctx:g}",
-    letters=lambda node, slot, names: f"x = {names[0]}, n = {node._ctx:g}",
+    letters=lambda node, slot, names: f"x = {names[0]}, n = {node.ctx:g}",
     expression=lambda ctx, names: f"{names[0]} ** {ctx:g}",
     branch=lambda ctx, xs, out: (  # x**2 is smooth at 0; x**0.5 and x**-1 are not
         None if float(ctx).is_integer() and ctx >= 0 else np.stack([np.sign(np.asarray(xs[0]))])),
@@ -156,7 +156,7 @@ LEAKY_RELU = register(Op(  # ctx: the slope a for x <= 0
     formula=("1 if x > 0 else a",),
     kinks=(0.0,),
     text=lambda ctx: f"LeakyReLU({ctx:g})",
-    letters=lambda node, slot, names: f"x = {names[0]}, a = {node._ctx:g}",
+    letters=lambda node, slot, names: f"x = {names[0]}, a = {node.ctx:g}",
 ))
 
 
@@ -175,7 +175,7 @@ SOFTPLUS = register(Op(  # ctx: (beta, threshold), PyTorch's defaults (1, 20)
         F.where(F.raw(x) * ctx[0] > ctx[1], g, g * -F.expm1(out * -ctx[0])),
     ),
     formula=("sigmoid(beta * x)  (1 past the threshold)",),
-    letters=lambda node, slot, names: f"x = {names[0]}, beta = {node._ctx[0]:g}, threshold = {node._ctx[1]:g}",
+    letters=lambda node, slot, names: f"x = {names[0]}, beta = {node.ctx[0]:g}, threshold = {node.ctx[1]:g}",
     branch=lambda ctx, xs, out: np.asarray(xs[0]) * ctx[0] > ctx[1],  # past the threshold: x itself, slope 1
 ))
 
@@ -216,7 +216,7 @@ def _weighted_sum_backward(F, ctx, g, out, *v):
 
 
 def _weighted_sum_letters(node: Any, slot: int, names: Any) -> str:
-    n = node._ctx[0]
+    n = node.ctx[0]
     if slot < n:
         return f"i = {slot + 1}, x_{slot + 1} = {names[n + slot]}"
     if slot < 2 * n:
@@ -404,7 +404,7 @@ CLIP = register(Op(  # ctx: (lo, hi); either may be None
         g * ((ctx[0] is None or F.raw(x) >= ctx[0]) & (ctx[1] is None or F.raw(x) <= ctx[1])),),
     formula=("1 if lo <= x <= hi else 0",),
     text=lambda ctx: f"clip({ctx[0]}, {ctx[1]})",
-    letters=lambda node, slot, names: f"x = {names[0]}, lo = {node._ctx[0]}, hi = {node._ctx[1]}",
+    letters=lambda node, slot, names: f"x = {names[0]}, lo = {node.ctx[0]}, hi = {node.ctx[1]}",
     branch=lambda ctx, xs, out: np.stack(
         [np.sign(np.asarray(xs[0]) - b) if b is not None else np.zeros_like(np.asarray(xs[0])) for b in ctx]),
 ))
@@ -416,7 +416,7 @@ WHERE = register(Op(  # ctx: the boolean condition (a constant)
     formula=("1 where cond else 0", "0 where cond else 1"),
     text=lambda ctx: f"where({format_array(ctx) if np.size(ctx) <= SMALL else f'cond{np.shape(ctx)}'})",
     letters=lambda node, slot, names: (
-        f"a = {names[0]}, b = {names[1]}, cond = a fixed mask of shape {np.shape(node._ctx)}"),
+        f"a = {names[0]}, b = {names[1]}, cond = a fixed mask of shape {np.shape(node.ctx)}"),
     branch=lambda ctx, xs, out: np.asarray(ctx, dtype=bool),
 ))
 
