@@ -169,3 +169,31 @@ def test_defaults_serve_an_op_that_declares_no_hooks() -> None:
         assert op.branch_for(None, [1.0], 0.5) is None and op.show(None) == "halve"
     finally:
         unregister("halve")
+
+
+@pytest.mark.parametrize("kind", ["value", "tensor", "value, create_graph", "tensor, steps"])
+def test_a_rule_that_fails_half_way_leaves_every_grad_as_it_was(kind) -> None:
+    """Gradients reach .grad only once the whole walk has succeeded (every loop: plain, recorded, stepped)."""
+    def broken(F, ctx, g, out, x):
+        raise ArithmeticError("a bug in my rule")
+
+    op = register(Op("broken", arity=1, forward=lambda F, ctx, x: x * 1.0, backward=broken, formula=("1",)))
+    try:
+        if kind.startswith("value"):
+            x, w = Value(2.0), Value(3.0)
+        else:
+            x, w = Tensor([2.0, 1.0], requires_grad=True), Tensor([3.0, 1.0], requires_grad=True)
+        y = x * w
+        J = apply(op, x) + y  # the walk reaches y (and sends to x, w) before it reaches the broken node
+        root = J if kind.startswith("value") else J.sum()
+        before = [np.copy(n.grad) if n.grad is not None else None for n in (x, w, y, J)]
+        with pytest.raises(ArithmeticError, match="a bug in my rule"):
+            if kind.endswith("steps"):
+                list(backward_steps(root))
+            else:
+                root.backward(create_graph=kind.endswith("create_graph"))
+        after = [np.copy(n.grad) if n.grad is not None else None for n in (x, w, y, J)]
+        assert [None if a is None else a.tolist() for a in after] == [
+            None if b is None else b.tolist() for b in before]
+    finally:
+        unregister("broken")
