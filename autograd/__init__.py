@@ -8,8 +8,12 @@ gradient), ``gradcheck`` (finite differences that say where and why), higher-ord
 ``hvp``, and ``detect_anomaly``. Hypothesis strategies live in ``autograd.strategies``.
 """
 
+import importlib
+import sys
+import types
+from typing import Any
+
 from . import ops
-from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .custom import apply
 from .engine import (
     REGISTRY,
@@ -23,13 +27,7 @@ from .engine import (
     topological_order,
     unregister,
 )
-from .explain import explain
-from .functional import grad, hessian, hvp, value_and_grad
-from .gradcheck import GradcheckError, GradcheckKinkWarning, GradcheckReport, gradcheck, gradgradcheck
-from .onnx import OnnxExportError, export_onnx
-from .ops import DomainError
-from .stepper import Stepper
-from .stepping import backward_steps
+from .numeric import DomainError
 from .tensor import (
     ShapeError,
     Tensor,
@@ -43,9 +41,64 @@ from .tensor import (
     tensor,
     where,
 )
-from .trace import Program, TraceError, compile, eager, trace
 from .value import Constant, Value, weighted_sum
-from .viz import draw
+
+#: the tools around the engine load on first use (PEP 562), so ``import autograd`` stays as quick as numpy's and
+#: pulls in neither graphviz nor the tools: name -> the submodule that defines it
+_LAZY = {
+    "draw": "viz",
+    "backward_steps": "stepping",
+    "explain": "explain",
+    "gradcheck": "gradcheck",
+    "gradgradcheck": "gradcheck",
+    "GradcheckReport": "gradcheck",
+    "GradcheckError": "gradcheck",
+    "GradcheckKinkWarning": "gradcheck",
+    "grad": "functional",
+    "value_and_grad": "functional",
+    "hessian": "functional",
+    "hvp": "functional",
+    "detect_anomaly": "anomaly",
+    "AnomalyError": "anomaly",
+    "is_anomaly_enabled": "anomaly",
+    "Stepper": "stepper",
+    "trace": "trace",
+    "compile": "trace",
+    "Program": "trace",
+    "TraceError": "trace",
+    "eager": "trace",
+    "export_onnx": "onnx",
+    "OnnxExportError": "onnx",
+}
+_SUBMODULES = ("anomaly", "custom", "engine", "explain", "functional", "gradcheck", "notation", "numeric", "onnx",
+               "ops", "player", "stepper", "stepping", "strategies", "tensor", "trace", "value", "viz")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value  # looked up once
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+
+
+class _Package(types.ModuleType):
+    """``autograd.explain`` and ``autograd.gradcheck`` name functions, as they always have, although modules of
+    the same name exist: importing such a module (which sets the package attribute) keeps the function."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "Value",

@@ -15,6 +15,23 @@
 The forward and the derivative receive a math namespace ``F`` (``F.exp``, ``F.log``, ``F.where``, ...) and are
 written with ordinary operators, so one rule serves floats, numpy arrays and, for higher-order gradients, nodes.
 ``gradcheck`` checks a new op against finite differences and names it when its derivative is wrong.
+
+Drawings, steps, explanations and gradcheck read everything else they need from the op too, so a few optional
+hooks make yours as well shown as a built-in one: ``text`` (how a drawing shows it with its constant ``ctx``),
+``letters`` (what its formula's letters stand for), ``expression``, ``formula_slot`` and, for an op with kinks,
+``kinks`` or ``branch`` (see :class:`~autograd.engine.Op`):
+
+>>> from autograd import backward_steps
+>>> scale = register(Op("my_scale", arity=1,
+...                     forward=lambda F, ctx, x: x * ctx,
+...                     backward=lambda F, ctx, g, out, x: (g * ctx,),
+...                     formula=("k",),
+...                     text=lambda k: f"scale({k:g})",
+...                     letters=lambda node, slot, names: f"x = {names[0]}, k = {node.ctx:g}"))
+>>> x = Value(2.0, label="x")
+>>> print(*backward_steps(apply(scale, x, ctx=3.0)))
+step 0: my_scale#1 = scale(3)(x) | upstream 1 | x: k [x = x, k = 3] = 3, gets 3, total 3
+>>> _ = unregister("my_scale")
 """
 
 from __future__ import annotations
@@ -23,7 +40,7 @@ from typing import Any
 
 from . import value as _value
 from .engine import Op
-from .ops import FloatMath
+from .numeric import FloatMath
 from .tensor import Tensor, _lift
 
 

@@ -1,4 +1,4 @@
-"""The graph engine: one node protocol, one operation registry, one backward loop.
+"""The graph engine: one backward loop, one node protocol, one operation registry.
 
 Every differentiable object (the scalar :class:`~autograd.value.Value`, the numpy-backed
 :class:`~autograd.tensor.Tensor`) is a :class:`Node`:
@@ -17,19 +17,23 @@ derivative. The derivative is a vector-Jacobian product written with ordinary op
     backward(F, ctx, g, out, *inputs) -> one gradient (or None) per input
 
 Backward walks the graph in reverse topological order, found iteratively (an explicit stack, never recursion),
-visiting every node once. Gradients flow through a buffer private to the call and are added to ``.grad`` when a
-node's total is known, so calling ``backward()`` twice gives exactly twice every gradient. Gradients that were
-broadcast in the forward pass are summed back to the input's shape in one place, :func:`unbroadcast`.
+visiting every node once. Gradients flow through a buffer private to the call and are added to ``.grad`` when the
+walk is done, so calling ``backward()`` twice gives exactly twice every gradient and a failed walk changes none.
+Gradients that were broadcast in the forward pass are summed back to the input's shape in one place
+(:func:`unbroadcast`, called from the Tensor loop). The loop itself comes first below.
 
-This module imports nothing else from the package.
+This module imports nothing else from the package (numpy only).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+import numpy as np
 
 __all__ = [
     "Op",
@@ -44,8 +48,69 @@ __all__ = [
     "backward",
     "backward_steps",
     "Step",
+    "vjp",
+    "local_derivatives",
     "unbroadcast",
 ]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Backward: the chain rule, node by node
+# --------------------------------------------------------------------------------------------------------------
+# By hand, the lecture starts at the loss with dJ/dJ = 1, takes the nodes from the loss back to the inputs, and at
+# each node multiplies the node's gradient by its op's local derivative with respect to each input and adds the
+# product to that input's gradient. `_walk` is that loop. In reverse topological order every consumer of a node
+# comes before it, so a node's gradient is complete when its turn comes; the local rule is the op's registered
+# `backward`. What Values do not need is chosen once, before the walk, never tested inside it: Tensors fit each
+# gradient to its input's shape (`_walk_shaped`); a recorded backward (`_recorded_rule`), anomaly checks and
+# `backward_steps` run the general loop (`_walk_general`). Gradients reach `.grad` when the walk is done
+# (`_store`), so an error half way changes no `.grad`.
+
+
+def backward(root: Node, grad: Any = None, *, create_graph: bool = False) -> None:
+    """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on (intermediate ones included).
+
+    ``grad`` seeds the pass (required for a non-scalar root, as in PyTorch). With ``create_graph=True`` the
+    backward pass is itself recorded, so the gradients are nodes you can differentiate again.
+    """
+    seed, order = _start(root, grad, create_graph)
+    if create_graph or _mode.anomaly is not None:  # the rare modes: the general loop, run to its end
+        grads: dict[Node, Any] = {}
+        for _ in _walk_general(root, order, {root: seed}, grads, create_graph):
+            pass
+    else:
+        with root._quiet():
+            grads = (_walk_shaped if root._broadcasts else _walk)(order, {root: seed}, root._math)
+    _store(grads, root._store_grad)
+
+
+def _walk(order: list[Node], grads: dict[Node, Any], F: Any) -> dict[Node, Any]:
+    """The backward loop (Values): ``grads`` starts as {root: 1} and ends with d(root)/d(node) for every node."""
+    get = grads.get
+    for node in reversed(order):  # consumers before the nodes they consume
+        fn = node._fn
+        if fn is None:
+            continue  # a leaf: its gradient is complete and nothing lies below it
+        g = get(node)  # d(root)/d(node): complete, every consumer has sent its share
+        if g is None:
+            continue  # the root does not depend on this node
+        parents = node._parents
+        try:  # the local rule: what each parent receives, g times d(node)/d(parent) (unpacked: the hottest line)
+            if len(parents) == 1:
+                sent = fn.backward(F, node._ctx, g, node.data, parents[0].data)
+            elif len(parents) == 2:
+                sent = fn.backward(F, node._ctx, g, node.data, parents[0].data, parents[1].data)
+            else:
+                sent = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents])
+        except (ZeroDivisionError, OverflowError):  # float division by zero: redo it as numpy would (inf)
+            sent = vjp(fn, F, node._ctx, g, node.data, [p.data for p in parents])
+        if sent.__class__ is not tuple and sent.__class__ is not list or len(sent) != len(parents):
+            _bad_rule(fn, sent, parents)
+        for parent, pg in zip(parents, sent):  # accumulate: a node used twice receives the sum
+            if pg is not None and parent.requires_grad:  # constants need no gradient
+                prev = get(parent)
+                grads[parent] = pg if prev is None else prev + pg
+    return grads
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -54,13 +119,24 @@ __all__ = [
 
 
 class Op:
-    """One registered operation: forward, derivative (a vector-Jacobian product) and its formula.
+    """One registered operation: forward, derivative (a vector-Jacobian product) and its formula, and how tools
+    show and check it.
 
     ``formula`` holds one printable local derivative per input, e.g. ``("1 - tanh(x)^2",)``; ``kinks`` lists the
-    input values where the op is not differentiable (gradcheck warns near them instead of failing).
+    input values where the op is not differentiable (gradcheck warns near them instead of failing). The optional
+    hooks below let drawings, steps, explanations and gradcheck treat the op as well as any built-in one; each
+    has a default that suits most ops (see the methods that read them):
+
+    * ``text(ctx)``: how a drawing shows the op with its constant arguments (``**2``, ``sum(axis=1)``);
+    * ``letters(node, slot, names)``: what the letters of the formula stand for at input ``slot`` of ``node``,
+      given its parents' ``names`` (``'x = z1, n = 2'``);
+    * ``expression(ctx, names)``: the node as its op applied to its parents' names (``'z1 ** 2'``);
+    * ``formula_slot(ctx, slot)``: which registered formula belongs to input ``slot`` (ops of any arity);
+    * ``branch(ctx, xs, out)``: an array that changes exactly when an input crosses a kink (None: smooth here).
     """
 
-    __slots__ = ("name", "symbol", "arity", "forward", "backward", "formula", "kinks", "selective", "doc")
+    __slots__ = ("name", "symbol", "arity", "forward", "backward", "formula", "kinks", "selective", "doc",
+                 "text", "letters", "expression", "formula_slot", "branch")
 
     def __init__(
         self,
@@ -74,6 +150,11 @@ class Op:
         kinks: tuple[float, ...] = (),
         selective: bool = False,
         doc: str = "",
+        text: Callable[[Any], str] | None = None,
+        letters: Callable[[Any, int, Sequence[str]], str] | None = None,
+        expression: Callable[[Any, Sequence[str]], str] | None = None,
+        formula_slot: Callable[[Any, int], int] | None = None,
+        branch: Callable[[Any, Sequence[Any], Any], Any] | None = None,
     ) -> None:
         if len(formula) != arity and arity >= 0:
             raise ValueError(f"op {name!r}: {arity} inputs but {len(formula)} derivative formulas")
@@ -86,6 +167,11 @@ class Op:
         self.kinks = kinks
         self.selective = selective  # backward takes needs=(bool, ...) and skips unneeded inputs
         self.doc = doc
+        self.text = text
+        self.letters = letters
+        self.expression = expression
+        self.formula_slot = formula_slot
+        self.branch = branch
 
     def describe(self) -> str:
         """``'mul: d/da = b, d/db = a'``: the op's local derivatives, one per input."""
@@ -93,11 +179,57 @@ class Op:
         parts = [f"d/d{names[i]} = {f}" for i, f in enumerate(self.formula)]
         return f"{self.name}: " + ", ".join(parts)
 
+    # what tools read: the hooks above, or their defaults ---------------------------------------------------------
+    def show(self, ctx: Any) -> str:
+        """How a drawing shows the op: ``text(ctx)``, else its symbol."""
+        return self.symbol if self.text is None else self.text(ctx)
+
+    def formula_for(self, ctx: Any, slot: int, n_inputs: int) -> str:
+        """The registered local derivative with respect to input ``slot`` of ``n_inputs``: one formula per input,
+        else the one ``formula_slot`` picks, else the last one for every further input (``concatenate``)."""
+        if len(self.formula) == n_inputs:
+            return self.formula[slot]
+        if self.formula_slot is not None:
+            return self.formula[self.formula_slot(ctx, slot)]
+        return self.formula[min(slot, len(self.formula) - 1)]
+
+    def letters_for(self, node: Any, slot: int, names: Sequence[str]) -> str:
+        """What the formula's letters stand for: ``letters(...)``, else ``x = ...`` for one input and
+        ``a = ..., b = ...`` for two (the letters of :meth:`describe`)."""
+        if self.letters is not None:
+            return self.letters(node, slot, names)
+        if len(names) == 1:
+            return f"x = {names[0]}"
+        if len(names) == 2:
+            return f"a = {names[0]}, b = {names[1]}"
+        return ""
+
+    def expression_for(self, ctx: Any, names: Sequence[str]) -> str:
+        """The node as an expression of its parents' names: ``expression(...)``, else ``a * b`` for an operator
+        symbol, else ``text(args)``."""
+        if self.expression is not None:
+            return self.expression(ctx, names)
+        if len(names) == 2 and self.symbol in _INFIX:
+            return f"{names[0]} {self.symbol} {names[1]}"
+        return f"{self.show(ctx)}({', '.join(names)})"
+
+    def branch_for(self, ctx: Any, xs: Sequence[Any], out: Any) -> Any:
+        """Which piece of a piecewise op is active at inputs ``xs`` (gradcheck compares it on both sides of a
+        finite difference): ``branch(...)``, else the sign of each input against each of ``kinks``, else None."""
+        if self.branch is not None:
+            return self.branch(ctx, xs, out)
+        if self.kinks:
+            return np.stack([np.sign(np.asarray(x) - k) for x in xs for k in self.kinks])
+        return None
+
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
     def __reduce__(self) -> tuple:
         return (_registered, (self.name,))  # an op pickles as its registry name (its rules are lambdas)
+
+
+_INFIX = ("+", "-", "*", "/", "@", "**")  # symbols written between their two operands
 
 
 REGISTRY: dict[str, Op] = {}
@@ -164,8 +296,6 @@ class no_grad:
         _mode.enabled = _mode.saved.pop()
 
     def __call__(self, func: Callable) -> Callable:
-        import functools
-
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.__class__():
@@ -191,8 +321,11 @@ class Node:
     __slots__ = ("data", "grad", "label", "_parents", "_fn", "_ctx", "__weakref__")
 
     requires_grad: bool = True
-    #: math namespace whose functions act on this node's raw ``data`` (set by subclasses)
+    # hooks the engine reads, set or overridden by each node class --------------------------------------------
+    #: math namespace whose functions act on this node's raw ``data`` (a plain, fast backward)
     _math: Any = None
+    #: math namespace whose functions act on nodes of this class (a recorded backward, ``create_graph=True``)
+    _node_math: Any = None
     #: True when data have shapes, so gradients may need summing over broadcast axes
     _broadcasts: bool = False
 
@@ -207,6 +340,11 @@ class Node:
         return self._fn
 
     @property
+    def ctx(self) -> Any:
+        """The op's constant arguments (an exponent, an axis, a mask), or ``None``."""
+        return self._ctx
+
+    @property
     def is_leaf(self) -> bool:
         return self._fn is None
 
@@ -214,8 +352,13 @@ class Node:
         """Run the chain rule from this node; adds d(self)/d(node) to every node's ``.grad``."""
         backward(self, grad, create_graph=create_graph)
 
-    # hooks a subclass overrides -------------------------------------------------------------------------------
     def _seed(self, grad: Any, create_graph: bool) -> Any:  # pragma: no cover - overridden
+        """d(self)/d(self) for a backward pass from this node (``grad``, checked, or one), a node if recorded."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _store_grad(node: Any, g: Any) -> None:  # pragma: no cover - overridden
+        """Add the gradient ``g`` of a finished backward pass to ``node.grad``."""
         raise NotImplementedError
 
     @staticmethod
@@ -362,8 +505,176 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Backward: one loop, used by backward() and, a step at a time, by backward_steps()
+# The pieces the backward loop is made of, and its variants
 # --------------------------------------------------------------------------------------------------------------
+
+
+def _start(root: Node, grad: Any, create_graph: bool) -> tuple[Any, list[Node]]:
+    """The seed gradient d(root)/d(root) and the order of the walk."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: the root does not require grad (nothing in its graph does, or it was computed inside "
+            "no_grad). Create the inputs you want gradients for with requires_grad=True (a Value always does), "
+            "outside no_grad."
+        )
+    return root._seed(grad, create_graph), topological_order(root)
+
+
+def _store(grads: dict[Node, Any], store: Callable[[Any, Any], None]) -> None:
+    """Add the gradients of a finished walk to ``.grad`` (``store``: the node class's own way, ``_store_grad``)."""
+    for node, g in grads.items():
+        if node._fn is not None and node.grad is None:
+            node.grad = g  # an intermediate node's first gradient: kept for inspection and drawing
+        else:
+            store(node, g)
+
+
+def vjp(op: Op, F: Any, ctx: Any, g: Any, out: Any, xs: Any, needs: Any = None) -> tuple:
+    """``op``'s registered rule applied once: the gradient each input ``xs[i]`` receives when the output ``out``
+    receives ``g`` (a vector-Jacobian product), in the math namespace ``F``. ``needs[i]`` False lets a selective
+    rule skip input ``i``. On float division by zero or overflow it is redone in numpy (inf, as numpy gives)."""
+    try:
+        if op.selective:
+            return op.backward(F, ctx, g, out, *xs, needs=needs)
+        return op.backward(F, ctx, g, out, *xs)
+    except (ZeroDivisionError, OverflowError):
+        with np.errstate(all="ignore"):
+            args = [np.float64(x) if isinstance(x, float) else x for x in xs]
+            res = vjp(op, F, ctx, np.float64(g), np.float64(out), args, needs)
+        return tuple(None if r is None else float(r) for r in res)
+
+
+def local_derivatives(node: Node) -> tuple[Any, ...]:
+    """d(node)/d(parent) for each parent of ``node``, as numbers: its op's rule applied to an upstream gradient of
+    ones (for a Tensor, the vector-Jacobian product with ones: a per-element derivative for element-wise ops)."""
+    op = node._fn
+    if op is None:
+        return ()
+    F = node._math
+    return tuple(vjp(op, F, node._ctx, F.ones_like(node.data), node.data, [p.data for p in node._parents]))
+
+
+def _walk_shaped(order: list[Node], grads: dict[Node, Any], F: Any) -> dict[Node, Any]:
+    """:func:`_walk` for Tensors: selective rules skip inputs that need no gradient, and each gradient is fitted to
+    its input (:func:`_send_shaped`, written out here because this loop is hot)."""
+    get = grads.get
+    for node in reversed(order):
+        fn = node._fn
+        if fn is None:
+            continue
+        g = get(node)
+        if g is None:
+            continue
+        parents = node._parents
+        try:
+            if len(parents) == 1:
+                sent = fn.backward(F, node._ctx, g, node.data, parents[0].data)
+            elif len(parents) == 2:
+                a, b = parents
+                if fn.selective:
+                    sent = fn.backward(F, node._ctx, g, node.data, a.data, b.data,
+                                       needs=(a.requires_grad, b.requires_grad))
+                else:
+                    sent = fn.backward(F, node._ctx, g, node.data, a.data, b.data)
+            elif fn.selective:
+                sent = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents],
+                                   needs=tuple(p.requires_grad for p in parents))
+            else:
+                sent = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents])
+        except (ZeroDivisionError, OverflowError):
+            sent = vjp(fn, F, node._ctx, g, node.data, [p.data for p in parents])
+        if sent.__class__ is not tuple and sent.__class__ is not list or len(sent) != len(parents):
+            _bad_rule(fn, sent, parents)
+        for parent, pg in zip(parents, sent):
+            if pg is None or not parent.requires_grad:
+                continue
+            pdata = parent.data  # the one place where broadcasting is undone and dtypes are kept
+            if pg.shape != pdata.shape:
+                pg = _fit(pg, pdata.shape, fn)
+            if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
+                pg = pg.astype(pdata.dtype)
+            elif pg is g and parent._fn is None:
+                pg = pg.copy()  # a leaf's .grad must not be the very array another node holds
+            prev = get(parent)
+            grads[parent] = pg if prev is None else prev + pg
+    return grads
+
+
+def _rule(fn: Op, F: Any, node: Node, g: Any) -> tuple:
+    """The local rule on raw data (floats, arrays): fast, and recorded nowhere."""
+    parents = node._parents
+    needs = tuple(p.requires_grad for p in parents) if node._broadcasts and len(parents) > 1 else None
+    return vjp(fn, F, node._ctx, g, node.data, [p.data for p in parents], needs)
+
+
+def _recorded_rule(fn: Op, F: Any, node: Node, g: Any) -> tuple:
+    """The local rule on the nodes themselves (``create_graph=True``): the backward pass is recorded, so its
+    gradients can be differentiated again."""
+    anomaly = _mode.anomaly
+    if anomaly is not None:
+        anomaly.recording = node  # so a NaN made inside the rule is blamed on this node's op
+    try:
+        sent = vjp(fn, F, node._ctx, g, node, node._parents, [p.requires_grad for p in node._parents])
+    except ValueError as e:  # e.g. sqrt's 1/(2 sqrt x) recorded at x = 0 (a DomainError for a Value)
+        raise type(e)(f"backward of {fn.name} (recorded, create_graph=True): {e}") from e
+    if anomaly is not None:
+        anomaly.recording = None
+    return sent
+
+
+def _send(grads: dict[Node, Any], parents: tuple, sent: Any, g: Any, fn: Op, recorded: bool) -> None:
+    """Accumulate what a node sends to its parents (scalars: nothing to fit)."""
+    for parent, pg in zip(parents, sent):
+        if pg is not None and parent.requires_grad:
+            prev = grads.get(parent)
+            grads[parent] = pg if prev is None else prev + pg
+
+
+def _send_shaped(grads: dict[Node, Any], parents: tuple, sent: Any, g: Any, fn: Op, recorded: bool) -> None:
+    """Accumulate what a node sends to its parents, each summed back to its parent's shape (broadcasting undone in
+    one place), cast to its dtype, and never the very array another node holds."""
+    for parent, pg in zip(parents, sent):
+        if pg is None or not parent.requires_grad:
+            continue
+        pdata = parent.data
+        if pg.shape != pdata.shape:
+            pg = _fit(pg, pdata.shape, fn)
+        if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
+            pg = pg.astype(pdata.dtype)
+        elif pg is g and parent._fn is None and not recorded:
+            pg = pg.copy()
+        prev = grads.get(parent)
+        grads[parent] = pg if prev is None else prev + pg
+
+
+def _walk_general(
+    root: Node, order: list[Node], pending: dict[Node, Any], done: dict[Node, Any], create_graph: bool
+) -> Iterator[tuple[Node, Any, tuple]]:
+    """:func:`_walk` with every option, slower and the same arithmetic: the rule recorded or not, gradients
+    fitted or not, the anomaly checker called after each rule. A generator that pauses after each op node with
+    ``(node, upstream, sent)``; ``pending`` holds the partial gradients of nodes still waiting for their turn,
+    ``done`` the gradients of the nodes that had it (to :func:`_store` when the walk ends)."""
+    F = root._node_math if create_graph else root._math
+    rule = _recorded_rule if create_graph else _rule
+    send = _send_shaped if root._broadcasts else _send
+    anomaly = _mode.anomaly
+    # a recorded backward must record even inside no_grad; a plain one computes on raw data and records nothing
+    with enable_grad() if create_graph else contextlib.nullcontext(), root._quiet():
+        for node in reversed(order):
+            g = pending.pop(node, None)
+            if g is None:
+                continue
+            done[node] = g
+            fn = node._fn
+            if fn is None:
+                continue
+            sent = rule(fn, F, node, g)
+            if sent.__class__ is not tuple and sent.__class__ is not list or len(sent) != len(node._parents):
+                _bad_rule(fn, sent, node._parents)
+            if anomaly is not None:
+                anomaly.backward(node, g, sent)
+            send(pending, node._parents, sent, g, fn, create_graph)
+            yield node, g, sent
 
 
 class Step:
@@ -404,131 +715,11 @@ class Step:
         For tensors this is the vector-Jacobian product with a gradient of ones (a per-element derivative for
         element-wise ops).
         """
-        node, op = self.node, self.op
-        if op is None:
-            return ()
-        xs = [p.data for p in node._parents]
-        one = self._math.ones_like(self.upstream)
-        grads = _call_rule(op, self._math, node._ctx, one, node.data, xs, None)
-        return tuple(grads)
+        return local_derivatives(self.node)
 
     def __repr__(self) -> str:
         from_ = self.node.label or (self.op.symbol if self.op else "leaf")
         return f"Step({self.index}, {from_}, upstream={self.upstream!r})"
-
-
-def _call_rule(op: Op, F: Any, ctx: Any, g: Any, out: Any, xs: Any, needs: Any) -> tuple:
-    """Apply ``op``'s derivative; on float division by zero or overflow, redo it in numpy (inf, like numpy)."""
-    try:
-        if op.selective:
-            return op.backward(F, ctx, g, out, *xs, needs=needs)
-        return op.backward(F, ctx, g, out, *xs)
-    except (ZeroDivisionError, OverflowError):
-        import numpy as np
-
-        with np.errstate(all="ignore"):
-            args = [np.float64(x) if isinstance(x, float) else x for x in xs]
-            res = _call_rule(op, F, ctx, np.float64(g), np.float64(out), args, needs)
-        return tuple(None if r is None else float(r) for r in res)
-
-
-def _propagate(
-    root: Node, grad: Any, create_graph: bool, stepping: bool, step_class: type[Step] | None = None,
-    into: dict[Node, Any] | None = None,
-) -> Iterator[Step]:
-    """The backward pass. A generator so that :func:`backward_steps` can pause it; :func:`backward` runs it
-    to the end (it never yields then). With ``into``, what would be added to each ``.grad`` goes into that dict
-    instead (node -> gradient, in the order backward adds them) and no ``.grad`` changes."""
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward: the root does not require grad (nothing in its graph does, or it was computed inside "
-            "no_grad). Create the inputs you want gradients for with requires_grad=True (a Value always does), "
-            "outside no_grad."
-        )
-    seed = root._seed(grad, create_graph)
-    order = topological_order(root)
-    broadcasts = root._broadcasts
-    F = root._node_math if create_graph else root._math
-    store = root._store_grad if into is None else into.__setitem__
-    anomaly = _mode.anomaly
-    buffer: dict[Node, Any] = {root: seed}
-    pop, get = buffer.pop, buffer.get
-    # every node's total, stored to .grad only after the whole walk succeeded: a rule that fails midway (a
-    # shape bug in your own op, an AnomalyError) leaves every .grad as it was, never half a backward pass
-    finished: list[tuple[Node, Any]] = []
-    done = finished.append
-    index = 0
-    # a recorded backward must record even inside no_grad; a plain one computes on raw data and records nothing
-    with enable_grad() if create_graph else contextlib.nullcontext(), root._quiet():
-        for node in reversed(order):
-            g = pop(node, None)
-            if g is None:
-                continue
-            fn = node._fn
-            done((node, g))
-            if fn is None:
-                continue
-            parents = node._parents
-            if create_graph:  # the rule runs on the nodes themselves, so it is recorded
-                if anomaly is not None:
-                    anomaly.recording = node  # so a NaN made inside the rule is blamed on this node's op
-                try:
-                    grads = _call_rule(fn, F, node._ctx, g, node, parents, [p.requires_grad for p in parents])
-                except ValueError as e:  # e.g. sqrt's 1/(2 sqrt x) recorded at x = 0 (a DomainError for a Value)
-                    raise type(e)(f"backward of {fn.name} (recorded, create_graph=True): {e}") from e
-                if anomaly is not None:
-                    anomaly.recording = None
-            else:
-                try:  # unpacked by arity: this is the hottest line of the engine
-                    if len(parents) == 1:
-                        grads = fn.backward(F, node._ctx, g, node.data, parents[0].data)
-                    elif len(parents) == 2:
-                        a, b = parents
-                        if broadcasts and fn.selective:
-                            grads = fn.backward(F, node._ctx, g, node.data, a.data, b.data,
-                                                needs=(a.requires_grad, b.requires_grad))
-                        else:
-                            grads = fn.backward(F, node._ctx, g, node.data, a.data, b.data)
-                    elif broadcasts and fn.selective:
-                        grads = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents],
-                                            needs=tuple(p.requires_grad for p in parents))
-                    else:
-                        grads = fn.backward(F, node._ctx, g, node.data, *[p.data for p in parents])
-                except (ZeroDivisionError, OverflowError):  # float division by zero: redo it as numpy would
-                    grads = _call_rule(fn, F, node._ctx, g, node.data, [p.data for p in parents], None)
-            if grads.__class__ is not tuple and grads.__class__ is not list or len(grads) != len(parents):
-                _bad_rule(fn, grads, parents)
-            if anomaly is not None:
-                anomaly.backward(node, g, grads)
-            if broadcasts:
-                for parent, pg in zip(parents, grads):
-                    if pg is None or not parent.requires_grad:
-                        continue
-                    pdata = parent.data  # the one place where broadcasting is undone and dtypes are kept
-                    if pg.shape != pdata.shape:
-                        pg = _fit(pg, pdata.shape, fn)
-                    if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
-                        pg = pg.astype(pdata.dtype)
-                    elif pg is g and parent._fn is None and not create_graph:
-                        pg = pg.copy()  # a leaf's .grad must not be the very array another node holds
-                    prev = get(parent)
-                    buffer[parent] = pg if prev is None else prev + pg
-            else:  # scalars: nothing to unbroadcast, the tightest loop over the edges
-                for parent, pg in zip(parents, grads):
-                    if pg is not None and parent.requires_grad:
-                        prev = get(parent)
-                        buffer[parent] = pg if prev is None else prev + pg
-            if stepping:
-                totals = tuple(get(p) if p.requires_grad else None for p in parents)
-                yield (step_class or Step)(index, node, g, tuple(grads), totals, dict(buffer), F)
-                index += 1
-        for node, g in finished:  # the walk succeeded: now every total is added to its .grad (still recorded)
-            if node._fn is None:
-                store(node, g)  # a leaf: the class decides how its .grad accumulates (and copies arrays)
-            elif node.grad is None and into is None:
-                node.grad = g  # an intermediate node's first gradient: kept for inspection and drawing
-            else:
-                store(node, g)
 
 
 def _fit(g: Any, shape: tuple[int, ...], fn: Op) -> Any:
@@ -554,25 +745,27 @@ def _bad_rule(fn: Op, grads: Any, parents: tuple) -> None:
     )
 
 
-def backward(root: Node, grad: Any = None, *, create_graph: bool = False) -> None:
-    """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on (intermediate ones included).
-
-    ``grad`` seeds the pass (required for a non-scalar root, as in PyTorch). With ``create_graph=True`` the
-    backward pass is itself recorded, so the gradients are nodes you can differentiate again.
-    """
-    for _ in _propagate(root, grad, create_graph, stepping=False):
-        pass  # pragma: no cover - never yields when not stepping
-
-
 def backward_steps(
     root: Node, grad: Any = None, *, step_class: type[Step] | None = None, into: dict[Node, Any] | None = None
 ) -> Iterator[Step]:
     """The backward pass one node at a time: an iterator of :class:`Step` (or of ``step_class``, a subclass
     that knows how to display itself).
 
-    It is the same loop as :func:`backward`, paused after each node; running it to the end leaves exactly the
-    gradients ``root.backward()`` leaves. With ``into`` (a dict) no ``.grad`` changes: each node's gradient,
-    which backward would add to its ``.grad``, goes into ``into[node]`` instead, in the order backward adds them
-    (:class:`autograd.Stepper` computes in such a private buffer and adds it on ``commit()``).
+    It is the engine's general loop, paused after each op node; running it to the end leaves exactly the
+    gradients ``root.backward()`` leaves (stored in ``.grad`` when the last step is done, as backward does).
+    With ``into`` (a dict) no ``.grad`` changes: each node's gradient, which backward would add to its ``.grad``,
+    goes into ``into[node]`` instead, in the order backward adds them (:class:`autograd.Stepper` computes in such
+    a private buffer and adds it on ``commit()``).
     """
-    return _propagate(root, grad, False, stepping=True, step_class=step_class, into=into)
+    make = step_class or Step
+    seed, order = _start(root, grad, False)
+    pending: dict[Node, Any] = {root: seed}
+    done: dict[Node, Any] = {}
+    F = root._math
+    for index, (node, g, sent) in enumerate(_walk_general(root, order, pending, done, False)):
+        totals = tuple(pending.get(p) if p.requires_grad else None for p in node._parents)
+        yield make(index, node, g, tuple(sent), totals, dict(pending), F)
+    if into is None:
+        _store(done, root._store_grad)
+    else:
+        into.update(done)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, Step, _call_rule, topological_order, unbroadcast
+from .engine import Node, local_derivatives, topological_order, unbroadcast, vjp
 from .stepping import formula_letters, node_name, slot_formula
 from .viz import COLORS, graph_order
 from .viz import draw as _draw
@@ -258,7 +258,7 @@ def _node_paths(node: Node, order: list[Node], reach: dict[Node, bool], names: d
         if n._fn is None or n is node:
             down.append([])
             continue
-        local = Step(0, n, 1.0, (), (), {}, n._math).local_derivatives()  # the rule at upstream 1
+        local = local_derivatives(n)  # the rule at upstream 1
         down.append([(ids[p], slot, d) for slot, (p, d) in enumerate(zip(n._parents, local)) if reach.get(p, False)])
 
     def factor(c: int, slot: int, p: int, d: float) -> Factor:
@@ -310,7 +310,7 @@ def _jacobians(n: Node, reach: dict[Node, bool]) -> list[Any]:
         for k in range(n.data.size):
             g = np.zeros(n.data.shape, dtype=n.data.dtype)
             g.flat[k] = 1
-            grads = _call_rule(op, n._math, n._ctx, g, n.data, xs, needs)
+            grads = vjp(op, n._math, n._ctx, g, n.data, xs, needs)
             for slot, (p, pg) in enumerate(zip(parents, grads)):
                 if out[slot] is None or pg is None:
                     continue

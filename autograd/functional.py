@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .engine import Node, enable_grad, topological_order
-from .tensor import Tensor
+from .tensor import Tensor, stack
 from .value import Constant, Value
 
 __all__ = ["grad", "value_and_grad", "hessian", "hvp"]
@@ -183,8 +183,6 @@ def _jacobian_rows(y: Any, leaf: Node, nested: bool) -> Any:
     flat = y.reshape(-1)
     rows = [_gradients(flat[i], [leaf], nested)[0] for i in range(flat.shape[0])]
     if nested:
-        from .tensor import stack
-
         return stack(rows).reshape(shape + shape)
     return np.stack(rows).reshape(shape + shape)
 

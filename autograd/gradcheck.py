@@ -8,7 +8,7 @@ True
 
 For every checked input element x_j the numerical derivative is the central difference
 
-    (f(x + h e_j) - f(x - h e_j)) / (2h)          (error O(h^2), see the reference, section 8)
+    (f(x + h e_j) - f(x - h e_j)) / (2h)          (error O(h^2): the h^2 terms of the two Taylor expansions cancel)
 
 and an element passes when ``|analytic - numeric| <= atol + rtol * |numeric|`` (PyTorch's rule). A non-scalar
 output is checked through its full Jacobian (one backward pass per output element) when it is small, and through
@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, Op, _call_rule, enable_grad, topological_order, unbroadcast
-from .ops import ArrayMath, DomainError, FloatMath, NodeMath
+from .custom import apply
+from .engine import Node, enable_grad, topological_order, unbroadcast, vjp
+from .numeric import DomainError
 from .tensor import Tensor
 from .value import Constant, Value
-from .value import _new as _new_value
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckReport", "GradcheckError", "GradcheckKinkWarning", "LocalFailure"]
 
@@ -244,41 +244,6 @@ def _graph(outs: list[Node]) -> list[Node]:
     return order
 
 
-def _branch(op: Op, ctx: Any, xs: Sequence[Any], out: Any) -> Any:
-    """Which piece of a piecewise op is active (None for smooth ops): changes exactly when a kink is crossed."""
-    name = op.name
-    if name in ("max", "min"):
-        axes, keepdims = ctx
-        o = np.asarray(out)
-        if axes is not None and not keepdims:
-            o = np.expand_dims(o, axes)
-        return np.asarray(xs[0]) == o
-    if name in ("maximum", "minimum"):
-        return np.sign(np.asarray(xs[0]) - np.asarray(xs[1]))
-    if name == "clip":
-        x = np.asarray(xs[0])
-        return np.stack([np.sign(x - b) if b is not None else np.zeros_like(x) for b in ctx])
-    if name == "where":
-        return np.asarray(ctx, dtype=bool)
-    if name == "getitem":  # an index computed from the data (x[x > 0]) changes which elements are read
-        return np.frombuffer(_digest(ctx), dtype=np.uint8)
-    if name == "softplus":  # past the threshold softplus is x itself: its slope jumps from sigmoid(t) to 1
-        return np.asarray(xs[0]) * ctx[0] > ctx[1]
-    if name == "pow" and float(ctx).is_integer() and ctx >= 0:
-        return None  # x**2 is smooth at 0
-    if op.kinks:
-        return np.stack([np.sign(np.asarray(x) - k) for x in xs for k in op.kinks])
-    return None
-
-
-def _digest(obj: Any) -> bytes:
-    if isinstance(obj, np.ndarray):
-        return str(obj.shape).encode() + obj.tobytes()
-    if isinstance(obj, tuple):
-        return b"(" + b"|".join(_digest(o) for o in obj) + b")"
-    return repr(obj).encode()
-
-
 def _signature(nodes: list[Node], leaves: dict[int, int]) -> list[Any]:
     """The graph's wiring (which op reads which node, which checked input each leaf is) and the branch each
     piecewise op took: equal signatures, no kink crossed. The wiring catches branches taken by Python code,
@@ -291,7 +256,7 @@ def _signature(nodes: list[Node], leaves: dict[int, int]) -> list[Any]:
             sig.append(leaves.get(id(node)))
             continue
         wiring = tuple(position.get(p, -1) for p in node._parents)
-        b = _branch(fn, node._ctx, [p.data for p in node._parents], node.data)
+        b = fn.branch_for(node._ctx, [p.data for p in node._parents], node.data)
         sig.append((fn.name, wiring) if b is None else (fn.name, wiring, b.shape, b.tobytes()))
     return sig
 
@@ -401,13 +366,6 @@ def _numeric(
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _apply(op: Op, xs: Sequence[Node], ctx: Any) -> Node:
-    """Record ``op`` applied to the nodes ``xs`` (bypassing the public methods, as a registered op allows)."""
-    if isinstance(xs[0], Value):
-        return _new_value(op.forward(FloatMath, ctx, *[x.data for x in xs]), tuple(xs), op, ctx)
-    return Tensor._apply(op, tuple(xs), ctx)
-
-
 def _failure(node: Node, slot: int, index: tuple[int, ...], analytic: float, numeric: float,
              order: int) -> LocalFailure:
     """The one way both orders name a failing op: its name, node label and registered formula (Op.describe)."""
@@ -420,7 +378,7 @@ def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np
     """Check one node's op: its rule's vector-Jacobian product against central differences of its forward."""
     op, ctx, parents = node._fn, node._ctx, node._parents
     is_value = isinstance(node, Value)
-    M = FloatMath if is_value else ArrayMath
+    M = node._math
     xs = [p.data for p in parents]
     if _precision([node, *parents]) != "float64":
         eps, atol, rtol = DEFAULTS["float32"]
@@ -431,8 +389,8 @@ def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np
     g = float(rng.standard_normal()) if is_value else rng.standard_normal(np.shape(out)).astype(np.asarray(out).dtype)
     needs = [True] * len(xs) if op.selective else None
     with np.errstate(all="ignore"):
-        grads = _call_rule(op, M, ctx, g, out, xs, needs)
-    base = _branch(op, ctx, xs, out)
+        grads = vjp(op, M, ctx, g, out, xs, needs)
+    base = op.branch_for(ctx, xs, out)
     for i, (p, gi) in enumerate(zip(parents, grads)):
         if gi is None or not p.requires_grad or np.asarray(xs[i]).dtype.kind != "f":
             continue
@@ -461,7 +419,7 @@ def _local_first_order(node: Node, eps: float, atol: float, rtol: float, rng: np
                 except DomainError:
                     kink = True
                     break
-                kink |= base is not None and not np.array_equal(_branch(op, ctx, xp, yp), base)
+                kink |= base is not None and not np.array_equal(op.branch_for(ctx, xp, yp), base)
                 vals.append(float(np.sum(np.asarray(g, dtype=np.float64) * np.asarray(yp, dtype=np.float64))))
                 hs.append(float(h))
             if kink:
@@ -490,8 +448,8 @@ def _local_second_order(node: Node, eps: float, atol: float, rtol: float,
 
     def rule(*zs: Any) -> tuple:
         *xs, g = zs
-        out = _apply(op, xs, ctx)
-        grads = _call_rule(op, NodeMath, ctx, g, out, xs, needs if op.selective else None)
+        out = apply(op, *xs, ctx=ctx)
+        grads = vjp(op, node._node_math, ctx, g, out, xs, needs if op.selective else None)
         nodes = [gr for gr, need in zip(grads, needs) if need and isinstance(gr, Node)]
         return (*nodes, out)  # out keeps the op's own branch in the graph, so its kinks are seen
 

@@ -1,11 +1,8 @@
 """Every differentiable operation, registered once: its forward and its derivative side by side.
 
-Each rule is written with ordinary operators and the math namespace ``F`` it receives:
-
-* :class:`FloatMath` acts on Python floats (a ``Value``'s data),
-* :class:`ArrayMath` acts on numpy arrays (a ``Tensor``'s data),
-* :class:`NodeMath` acts on Values and Tensors themselves, so a backward pass run with it is recorded
-  and can be differentiated again (``backward(create_graph=True)``).
+Each rule is written with ordinary operators and the math namespace ``F`` it receives (:mod:`autograd.numeric`):
+``FloatMath`` on a Value's float, ``ArrayMath`` on a Tensor's array, ``NodeMath`` on the nodes themselves (a
+recorded backward, ``backward(create_graph=True)``).
 
 ``backward(F, ctx, g, out, *xs)`` receives the upstream gradient ``g``, the op's output ``out`` and its inputs
 ``xs`` and returns one gradient per input (the vector-Jacobian product). Masks of piecewise derivatives are taken
@@ -31,267 +28,8 @@ from typing import Any
 import numpy as np
 
 from .engine import REGISTRY, Op, register
-
-
-class DomainError(ValueError):
-    """A scalar operation was asked for a value outside its domain (``log`` of -1.0, ``0 ** -1``)."""
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Math namespaces
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def _float_sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)  # x < 0: e^x cannot overflow
-    return e / (1.0 + e)
-
-
-def _float_pow(a: float, n: float) -> float:
-    if a == 0 and n < 0:
-        raise DomainError(f"pow: {a!r} ** {n!r} is undefined (division by zero)")
-    if a < 0 and not float(n).is_integer():
-        raise DomainError(f"pow: a negative base {a!r} with a non-integer exponent {n!r} has no real result")
-    try:
-        return float(a**n)
-    except OverflowError:
-        return math.copysign(math.inf, a) if int(n) % 2 else math.inf
-
-
-class FloatMath:
-    """Math on Python floats, for ``Value``. Domain errors are clear :class:`DomainError` s."""
-
-    @staticmethod
-    def raw(x: float) -> float:
-        return x
-
-    @staticmethod
-    def exp(x: float) -> float:
-        try:
-            return math.exp(x)
-        except OverflowError:
-            return math.inf
-
-    @staticmethod
-    def log(x: float) -> float:
-        if not x > 0:
-            raise DomainError(f"log: input must be > 0, got {x!r}")
-        return math.log(x)
-
-    @staticmethod
-    def sqrt(x: float) -> float:
-        if x < 0:
-            raise DomainError(f"sqrt: input must be >= 0, got {x!r}")
-        return math.sqrt(x)
-
-    @staticmethod
-    def div(a: float, b: float) -> float:
-        if b == 0:
-            raise DomainError(f"div: division by zero ({a!r} / {b!r})")
-        return a / b
-
-    @staticmethod
-    def sin(x: float) -> float:
-        if math.isinf(x):
-            raise DomainError(f"sin: input must be finite, got {x!r}")
-        return math.sin(x)
-
-    @staticmethod
-    def cos(x: float) -> float:
-        if math.isinf(x):
-            raise DomainError(f"cos: input must be finite, got {x!r}")
-        return math.cos(x)
-
-    tanh = staticmethod(math.tanh)
-    relu = staticmethod(lambda x: 0.0 if x <= 0 else x)  # NaN stays NaN
-    sigmoid = staticmethod(_float_sigmoid)
-    pow = staticmethod(_float_pow)
-    abs = staticmethod(abs)
-
-    @staticmethod
-    def sign(x: float) -> float:
-        return float((x > 0) - (x < 0))
-
-    @staticmethod
-    def log1p(x: float) -> float:
-        return math.log1p(x)
-
-    @staticmethod
-    def expm1(x: float) -> float:
-        try:
-            return math.expm1(x)
-        except OverflowError:
-            return math.inf
-
-    @staticmethod
-    def softplus(x: float) -> float:
-        """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), which never overflows."""
-        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-    @staticmethod
-    def where(cond: bool, a: Any, b: Any) -> Any:
-        return a if cond else b
-
-    @staticmethod
-    def mulz(g: float, d: float) -> float:
-        """g * d, except that a zero upstream gradient contributes zero even when d is infinite."""
-        return 0.0 if g == 0 else g * d
-
-    @staticmethod
-    def ones_like(x: float) -> float:
-        return 1.0
-
-    @staticmethod
-    def select(mask: bool, g: float) -> float:
-        """g where mask, else an exact 0.0 (never g * 0, which is NaN for an infinite g)."""
-        return g if mask else 0.0
-
-
-class ArrayMath:
-    """Math on numpy arrays, for ``Tensor``: numpy's own semantics (NaN/inf with a warning, no exceptions)."""
-
-    raw = staticmethod(lambda x: x)
-    exp = staticmethod(np.exp)
-    log = staticmethod(np.log)
-    sqrt = staticmethod(np.sqrt)
-    div = staticmethod(np.true_divide)
-    sin = staticmethod(np.sin)
-    cos = staticmethod(np.cos)
-    tanh = staticmethod(np.tanh)
-    abs = staticmethod(np.abs)
-    sign = staticmethod(np.sign)
-    log1p = staticmethod(np.log1p)
-    expm1 = staticmethod(np.expm1)
-    where = staticmethod(np.where)
-    relu = staticmethod(lambda x: np.maximum(x, 0))
-    ones_like = staticmethod(np.ones_like)
-
-    @staticmethod
-    def broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        """A new writable array of ``shape`` filled by broadcasting ``x`` (faster than np.broadcast_to)."""
-        out = np.empty(shape, dtype=x.dtype)
-        out[...] = x
-        return out
-
-    @staticmethod
-    def pow(a: np.ndarray, n: float) -> np.ndarray:
-        return np.power(a, n)
-
-    @staticmethod
-    def sigmoid(x: np.ndarray) -> np.ndarray:
-        return np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + e^-x) = e^-log(1 + e^-x): never overflows
-
-    @staticmethod
-    def softplus(x: np.ndarray) -> np.ndarray:
-        return np.logaddexp(0.0, x)  # log(e^0 + e^x), computed stably by numpy
-
-    @staticmethod
-    def select(mask: Any, g: np.ndarray) -> np.ndarray:
-        """g where mask, else an exact 0 (g * mask would be NaN where g is infinite, so that case uses where;
-        a product is 5x faster than np.where, and g is almost always finite)."""
-        r = g * mask
-        if not np.isfinite(g).all():
-            r = np.where(mask, g, np.zeros((), dtype=r.dtype))
-        return r
-
-    @staticmethod
-    def mulz(g: np.ndarray, d: np.ndarray) -> np.ndarray:
-        r = g * d
-        if not np.isfinite(d).all():
-            r = np.where(g == 0, 0, r).astype(r.dtype, copy=False)
-        return r
-
-    @staticmethod
-    def swap(x: np.ndarray) -> np.ndarray:
-        return x.swapaxes(-1, -2)
-
-    @staticmethod
-    def scatter(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-        """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
-        out = np.zeros(shape, dtype=g.dtype)
-        if _may_repeat(index):
-            np.add.at(out, index, g)  # integer arrays may name an element twice: accumulate
-        else:
-            out[index] = g  # slices, ints and masks name each element once: plain assignment, 10x faster
-        return out
-
-
-def _may_repeat(index: Any) -> bool:
-    """Whether an index can select one element twice (only integer arrays or lists can)."""
-    for i in index if isinstance(index, tuple) else (index,):
-        if isinstance(i, list) or (isinstance(i, np.ndarray) and i.dtype != np.bool_):
-            return True
-    return False
-
-
-class NodeMath:
-    """Math on Values and Tensors: calling these records graph nodes (used by ``create_graph=True``)."""
-
-    raw = staticmethod(lambda x: x.data)
-    exp = staticmethod(lambda x: x.exp())
-    log = staticmethod(lambda x: x.log())
-    sqrt = staticmethod(lambda x: x.sqrt())
-    div = staticmethod(lambda a, b: a / b)
-    sin = staticmethod(lambda x: x.sin())
-    cos = staticmethod(lambda x: x.cos())
-    tanh = staticmethod(lambda x: x.tanh())
-    sigmoid = staticmethod(lambda x: x.sigmoid())
-    softplus = staticmethod(lambda x: x.softplus())
-    expm1 = staticmethod(lambda x: x.exp() - 1)
-    relu = staticmethod(lambda x: x.relu())
-    abs = staticmethod(lambda x: abs(x))
-    pow = staticmethod(lambda a, n: a**n)
-
-    @staticmethod
-    def mulz(g: Any, d: Any) -> Any:
-        """g * d recorded, with a zero upstream gradient still giving zero where d is infinite. Only there: where d
-        is finite, g * d stays a function of g (the seed of a Jacobian-vector product is often all zeros)."""
-        zero = (g.data == 0) & ~np.isfinite(d.data if hasattr(d, "_fn") else d)
-        if not np.any(zero):
-            return g * d
-        if np.ndim(zero) == 0:
-            return g * 0
-        from .tensor import where
-
-        return where(zero, 0, g * d)
-    swap = staticmethod(lambda x: x.swapaxes(-1, -2))
-    broadcast_to = staticmethod(lambda x, shape: x.broadcast_to(shape))
-
-    sign = staticmethod(np.sign)  # applied to F.raw(x): a constant mask
-
-    @staticmethod
-    def where(cond: Any, a: Any, b: Any) -> Any:
-        if isinstance(cond, (bool, np.bool_)):
-            return a if cond else b
-        from .tensor import where
-
-        return where(cond, a, b)
-
-    @staticmethod
-    def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
-        from .tensor import Tensor
-
-        return Tensor._apply(SCATTER_ADD, (g,), (index, shape))
-
-    @staticmethod
-    def ones_like(x: Any) -> Any:
-        return x * 0 + 1
-
-    @staticmethod
-    def select(mask: Any, g: Any) -> Any:
-        """g where the constant mask holds, else an exact zero, recorded (a ``where`` node for a Tensor)."""
-        from .tensor import Tensor, where
-
-        if isinstance(g, Tensor):
-            return where(mask, g, 0)
-        if mask:
-            return g
-        from .value import Constant
-
-        return Constant(0.0)
-
+from .notation import SMALL, axes_text, format_array, index_text
+from .numeric import ArrayMath, DomainError, FloatMath, NodeMath
 
 # ----------------------------------------------------------------------------------------------------------------
 # Element-wise operations (Value and Tensor)
@@ -351,6 +89,11 @@ POW = register(Op(  # x ** n with a constant exponent n (ctx)
     backward=lambda F, ctx, g, out, x: (F.select(False, g) if ctx == 0 else F.mulz(g, ctx * x ** (ctx - 1)),),
     formula=("n * x^(n-1)",),
     kinks=(0.0,),
+    text=lambda ctx: f"**{ctx:g}",
+    letters=lambda node, slot, names: f"x = {names[0]}, n = {node.ctx:g}",
+    expression=lambda ctx, names: f"{names[0]} ** {ctx:g}",
+    branch=lambda ctx, xs, out: (  # x**2 is smooth at 0; x**0.5 and x**-1 are not
+        None if float(ctx).is_integer() and ctx >= 0 else np.stack([np.sign(np.asarray(xs[0]))])),
 ))
 
 POWER = register(Op(  # a ** b where the exponent is itself a node
@@ -426,6 +169,8 @@ LEAKY_RELU = register(Op(  # ctx: the slope a for x <= 0
     backward=lambda F, ctx, g, out, x: (F.where(F.raw(x) > 0, g, g * ctx),),
     formula=("1 if x > 0 else a",),
     kinks=(0.0,),
+    text=lambda ctx: f"LeakyReLU({ctx:g})",
+    letters=lambda node, slot, names: f"x = {names[0]}, a = {node.ctx:g}",
 ))
 
 
@@ -453,6 +198,8 @@ SOFTPLUS = register(Op(  # ctx: (beta, threshold), PyTorch's defaults (1, 20)
         F.where(F.raw(x) * ctx[0] > ctx[1], g, g * -F.expm1(out * -ctx[0])),
     ),
     formula=("sigmoid(beta * x)  (1 past the threshold)",),
+    letters=lambda node, slot, names: f"x = {names[0]}, beta = {node.ctx[0]:g}, threshold = {node.ctx[1]:g}",
+    branch=lambda ctx, xs, out: np.asarray(xs[0]) * ctx[0] > ctx[1],  # past the threshold: x itself, slope 1
 ))
 
 def _bce_forward(F, ctx, z, y):
@@ -476,6 +223,7 @@ BCE_WITH_LOGITS = register(Op(  # binary cross-entropy of logits z against targe
     backward=lambda F, ctx, g, out, z, y, needs=None: (
         g * (F.sigmoid(z) - y) if _want(needs, 0) else None, g * -z if _want(needs, 1) else None),
     formula=("sigmoid(z) - y", "-z"),
+    letters=lambda node, slot, names: f"z = {names[0]}, y = {names[1]}",
 ))
 
 SIN = register(Op(
@@ -505,11 +253,22 @@ def _weighted_sum_backward(F, ctx, g, out, *v):
     return grads
 
 
+def _weighted_sum_letters(node: Any, slot: int, names: Any) -> str:
+    n = node.ctx[0]
+    if slot < n:
+        return f"i = {slot + 1}, x_{slot + 1} = {names[n + slot]}"
+    if slot < 2 * n:
+        return f"i = {slot - n + 1}, w_{slot - n + 1} = {names[slot - n]}"
+    return ""
+
+
 WEIGHTED_SUM = register(Op(  # inputs: w_1..w_n, x_1..x_n[, b]; ctx: (n, has_bias). One node for a neuron's sum.
     "weighted_sum", symbol="b + Σ w·x", arity=-1,
     forward=_weighted_sum_forward,
     backward=_weighted_sum_backward,
     formula=("x_i (for w_i)", "w_i (for x_i)", "1 (for b)"),
+    formula_slot=lambda ctx, slot: 0 if slot < ctx[0] else 1 if slot < 2 * ctx[0] else 2,
+    letters=_weighted_sum_letters,
 ))
 
 #: the element-wise ops that Value and Tensor share
@@ -555,6 +314,7 @@ MATMUL = register(Op(
     forward=lambda F, ctx, a, b: a @ b,
     backward=_matmul_backward,
     formula=("g @ b^T", "a^T @ g"),
+    letters=lambda node, slot, names: f"a = {names[0]}, b = {names[1]}, g = the upstream gradient",
 ))
 
 
@@ -570,7 +330,15 @@ LINEAR = register(Op(  # a dense layer's z = x @ W + b in one node (the lecture'
     forward=lambda F, ctx, x, W, b: x @ W + b,
     backward=_linear_backward,
     formula=("g @ W^T", "x^T @ g", "1 (summed over the batch)"),
+    letters=lambda node, slot, names: f"x = {names[0]}, W = {names[1]}, g = the upstream gradient",
+    expression=lambda ctx, names: f"{names[0]} @ {names[1]} + {names[2]}",
 ))
+
+
+def _with_axes(symbol: str, ctx: Any) -> str:
+    """``sum(axis=1)``: a reduction's symbol with its axes (just the symbol for a full reduction)."""
+    inner = axes_text(ctx)
+    return f"{symbol}({inner})" if inner else symbol
 
 
 def _keep(g: Any, axes: tuple[int, ...] | None, keepdims: bool, shape: tuple[int, ...]) -> Any:
@@ -586,6 +354,7 @@ SUM = register(Op(  # ctx: (axes or None, keepdims)
     forward=lambda F, ctx, x: x.sum(axis=ctx[0], keepdims=ctx[1]),
     backward=lambda F, ctx, g, out, x: (F.broadcast_to(_keep(g, ctx[0], ctx[1], x.shape), x.shape),),
     formula=("1 (the gradient is copied to every summed element)",),
+    text=lambda ctx: _with_axes("sum", ctx),
 ))
 
 
@@ -611,6 +380,9 @@ MEAN = register(Op(  # ctx: (axes or None, keepdims)
         F.broadcast_to(_keep(g, ctx[0], ctx[1], x.shape) / max(_count(x.shape, ctx[0]), 1), x.shape),
     ),
     formula=("1/n",),
+    text=lambda ctx: _with_axes("mean", ctx),
+    letters=lambda node, slot, names: (
+        f"x = {names[0]}, n = {int(np.size(node.parents[0].data) // max(np.size(node.data), 1))}"),
 ))
 
 
@@ -622,11 +394,22 @@ def _extreme_backward(F, ctx, g, out, x):
     return (_share(F, _keep(g, axes, keepdims, x.shape), share.astype(rx.dtype, copy=False)),)  # 0 off the extreme
 
 
+def _extreme_branch(ctx: Any, xs: Any, out: Any) -> Any:
+    """Which elements are the max (min): a tie made or broken is a kink."""
+    axes, keepdims = ctx
+    o = np.asarray(out)
+    if axes is not None and not keepdims:
+        o = np.expand_dims(o, axes)
+    return np.asarray(xs[0]) == o
+
+
 MAX = register(Op(  # ctx: (axes or None, keepdims)
     "max", symbol="max", arity=1,
     forward=lambda F, ctx, x: x.max(axis=ctx[0], keepdims=ctx[1]),
     backward=_extreme_backward,
     formula=("1 at the maximum (1/k each for k ties), else 0",),
+    text=lambda ctx: _with_axes("max", ctx),
+    branch=_extreme_branch,
 ))
 
 MIN = register(Op(
@@ -634,6 +417,8 @@ MIN = register(Op(
     forward=lambda F, ctx, x: x.min(axis=ctx[0], keepdims=ctx[1]),
     backward=_extreme_backward,
     formula=("1 at the minimum (1/k each for k ties), else 0",),
+    text=lambda ctx: _with_axes("min", ctx),
+    branch=_extreme_branch,
 ))
 
 
@@ -654,6 +439,7 @@ MAXIMUM = register(Op(
     backward=lambda F, ctx, g, out, a, b: (
         _share(F, g, _pairwise_share(F.raw(a), F.raw(b))), _share(F, g, _pairwise_share(F.raw(b), F.raw(a)))),
     formula=("1 if a > b, 1/2 if a = b, else 0", "1 if b > a, 1/2 if a = b, else 0"),
+    branch=lambda ctx, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
 ))
 
 MINIMUM = register(Op(
@@ -662,6 +448,7 @@ MINIMUM = register(Op(
     backward=lambda F, ctx, g, out, a, b: (
         _share(F, g, _pairwise_share(F.raw(b), F.raw(a))), _share(F, g, _pairwise_share(F.raw(a), F.raw(b)))),
     formula=("1 if a < b, 1/2 if a = b, else 0", "1 if b < a, 1/2 if a = b, else 0"),
+    branch=lambda ctx, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
 ))
 
 
@@ -680,6 +467,10 @@ CLIP = register(Op(  # ctx: (lo, hi); either may be None
     forward=lambda F, ctx, x: np.clip(x, ctx[0], ctx[1]),
     backward=_clip_backward,
     formula=("1 if lo <= x <= hi else 0",),
+    text=lambda ctx: f"clip({ctx[0]}, {ctx[1]})",
+    letters=lambda node, slot, names: f"x = {names[0]}, lo = {node.ctx[0]}, hi = {node.ctx[1]}",
+    branch=lambda ctx, xs, out: np.stack(
+        [np.sign(np.asarray(xs[0]) - b) if b is not None else np.zeros_like(np.asarray(xs[0])) for b in ctx]),
 ))
 
 WHERE = register(Op(  # ctx: the boolean condition (a constant)
@@ -687,6 +478,10 @@ WHERE = register(Op(  # ctx: the boolean condition (a constant)
     forward=lambda F, ctx, a, b: np.where(ctx, a, b),
     backward=lambda F, ctx, g, out, a, b: (F.where(ctx, g, 0), F.where(ctx, 0, g)),
     formula=("1 where cond else 0", "0 where cond else 1"),
+    text=lambda ctx: f"where({format_array(ctx) if np.size(ctx) <= SMALL else f'cond{np.shape(ctx)}'})",
+    letters=lambda node, slot, names: (
+        f"a = {names[0]}, b = {names[1]}, cond = a fixed mask of shape {np.shape(node.ctx)}"),
+    branch=lambda ctx, xs, out: np.asarray(ctx, dtype=bool),
 ))
 
 RESHAPE = register(Op(  # ctx: the new shape
@@ -694,6 +489,7 @@ RESHAPE = register(Op(  # ctx: the new shape
     forward=lambda F, ctx, x: x.reshape(ctx),
     backward=lambda F, ctx, g, out, x: (g.reshape(x.shape),),
     formula=("1 (the gradient is reshaped back)",),
+    text=lambda ctx: f"reshape{tuple(ctx)}",
 ))
 
 TRANSPOSE = register(Op(  # ctx: the permutation of axes
@@ -701,6 +497,7 @@ TRANSPOSE = register(Op(  # ctx: the permutation of axes
     forward=lambda F, ctx, x: x.transpose(ctx),
     backward=lambda F, ctx, g, out, x: (g.transpose(tuple(np.argsort(ctx))),),
     formula=("1 (the gradient is transposed back)",),
+    text=lambda ctx: f"transpose{tuple(ctx)}",
 ))
 
 EXPAND = register(Op(  # ctx: the target shape; the engine sums the gradient back (unbroadcast)
@@ -708,13 +505,25 @@ EXPAND = register(Op(  # ctx: the target shape; the engine sums the gradient bac
     forward=lambda F, ctx, x: np.broadcast_to(x, ctx),
     backward=lambda F, ctx, g, out, x: (g,),
     formula=("1 (summed over the broadcast axes)",),
+    text=lambda ctx: f"expand{tuple(ctx)}",
 ))
+
+def _digest(obj: Any) -> bytes:
+    """The bytes of an index: equal exactly when two indices select the same elements."""
+    if isinstance(obj, np.ndarray):
+        return str(obj.shape).encode() + obj.tobytes()
+    if isinstance(obj, tuple):
+        return b"(" + b"|".join(_digest(o) for o in obj) + b")"
+    return repr(obj).encode()
+
 
 GETITEM = register(Op(  # ctx: the index
     "getitem", symbol="[]", arity=1,
     forward=lambda F, ctx, x: x[ctx],
     backward=lambda F, ctx, g, out, x: (F.scatter(g, ctx, x.shape),),
     formula=("1 at the selected elements (repeats accumulate), else 0",),
+    text=lambda ctx: f"[{index_text(ctx)}]",
+    branch=lambda ctx, xs, out: np.frombuffer(_digest(ctx), dtype=np.uint8),  # x[x > 0]: the index moves
 ))
 
 SCATTER_ADD = register(Op(  # ctx: (index, shape): zeros of shape with x added at index; getitem's derivative
@@ -736,6 +545,7 @@ CONCATENATE = register(Op(  # ctx: (axis, offsets of the pieces along it)
     forward=lambda F, ctx, *xs: np.concatenate(xs, axis=ctx[0]),
     backward=_concat_backward,
     formula=("1 on its own slice of the result",),
+    text=lambda ctx: f"concat(axis={ctx[0]})",
 ))
 
 SOFTMAX = register(Op(  # ctx: axis
@@ -743,6 +553,7 @@ SOFTMAX = register(Op(  # ctx: axis
     forward=lambda F, ctx, x: _softmax(x, ctx),
     backward=lambda F, ctx, g, out, x: (out * (g - (g * out).sum(axis=ctx, keepdims=True)),),
     formula=("diag(s) - s s^T  (s = softmax(x))",),
+    text=lambda ctx: f"softmax(axis={ctx})",
 ))
 
 LOG_SOFTMAX = register(Op(  # ctx: axis
@@ -750,6 +561,7 @@ LOG_SOFTMAX = register(Op(  # ctx: axis
     forward=lambda F, ctx, x: _log_softmax(x, ctx),
     backward=lambda F, ctx, g, out, x: (g - F.exp(out) * g.sum(axis=ctx, keepdims=True),),
     formula=("I - softmax(x) 1^T",),
+    text=lambda ctx: f"log_softmax(axis={ctx})",
 ))
 
 LOGSUMEXP = register(Op(  # ctx: (axes or None, keepdims)
@@ -758,6 +570,7 @@ LOGSUMEXP = register(Op(  # ctx: (axes or None, keepdims)
     backward=lambda F, ctx, g, out, x: (
         _keep(g, ctx[0], ctx[1], x.shape) * F.exp(x - _keep(out, ctx[0], ctx[1], x.shape)),),
     formula=("softmax(x)",),
+    text=lambda ctx: _with_axes("logsumexp", ctx),
 ))
 
 ASTYPE = register(Op(  # ctx: the dtype; the gradient is cast back to the input's dtype
@@ -765,6 +578,7 @@ ASTYPE = register(Op(  # ctx: the dtype; the gradient is cast back to the input'
     forward=lambda F, ctx, x: x.astype(ctx),
     backward=lambda F, ctx, g, out, x: (g.astype(x.dtype),),
     formula=("1",),
+    text=lambda ctx: f"astype({ctx})",
 ))
 
 

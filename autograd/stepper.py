@@ -172,7 +172,7 @@ class Stepper:
                 "graph as it is now (re-run the forward pass first)."
             )
         store = self.root._store_grad
-        for node, g in self._buffer.items():  # the engine's own storing, as backward() does it (engine._propagate)
+        for node, g in self._buffer.items():  # the engine's own storing, as backward() does it (engine._store)
             if isinstance(g, np.ndarray):
                 g = g.copy()  # .grad gets its own array: changing it in place never changes this stepper
             if node._fn is None:

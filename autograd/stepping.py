@@ -28,25 +28,18 @@ import numpy as np
 
 from . import engine
 from .engine import Node, Op, Step, unbroadcast
+from .notation import format_array
 from .viz import draw as _draw
-from .viz import format_array, graph_order, op_text
+from .viz import graph_order
 
 __all__ = ["backward_steps", "RichStep", "slot_formula", "node_name", "formula_letters"]
 
 
 def slot_formula(op: Op, ctx: Any, slot: int, n_inputs: int) -> str:
-    """The registered local derivative of ``op`` with respect to its input number ``slot``.
-
-    Ops with a variable number of inputs register fewer formulas: ``weighted_sum`` has one for the weights, one
-    for the inputs and one for the bias; ``concatenate`` one for every piece.
-    """
-    formulas = op.formula
-    if len(formulas) == n_inputs:
-        return formulas[slot]
-    if op.name == "weighted_sum":
-        n = ctx[0]
-        return formulas[0 if slot < n else 1 if slot < 2 * n else 2]
-    return formulas[min(slot, len(formulas) - 1)]
+    """The registered local derivative of ``op`` with respect to its input number ``slot`` (:meth:`Op.formula_for`:
+    ``weighted_sum`` has one formula for the weights, one for the inputs and one for the bias; ``concatenate``
+    one for every piece)."""
+    return op.formula_for(ctx, slot, n_inputs)
 
 
 def node_name(node: Node, index: int | None = None) -> str:
@@ -65,33 +58,9 @@ def node_name(node: Node, index: int | None = None) -> str:
 
 def formula_letters(node: Node, slot: int, name: Callable[[Node], str]) -> str:
     """What the letters of the registered formula of ``node``'s op stand for at slot ``slot``:
-    ``'a = w1, b = x'`` for ``w1 * x``, ``'x = z1, n = 2'`` for ``z1 ** 2`` (``name``: node -> its name)."""
-    op, ps, ctx = node._fn, node._parents, node._ctx
-    if op.name == "weighted_sum":
-        n = ctx[0]
-        if slot < n:
-            return f"i = {slot + 1}, x_{slot + 1} = {name(ps[n + slot])}"
-        if slot < 2 * n:
-            return f"i = {slot - n + 1}, w_{slot - n + 1} = {name(ps[slot - n])}"
-        return ""
-    if op.name == "bce_with_logits":
-        return f"z = {name(ps[0])}, y = {name(ps[1])}"
-    if op.name == "matmul":
-        return f"a = {name(ps[0])}, b = {name(ps[1])}, g = the upstream gradient"
-    if op.name == "linear":
-        return f"x = {name(ps[0])}, W = {name(ps[1])}, g = the upstream gradient"
-    if op.name == "where":
-        return f"a = {name(ps[0])}, b = {name(ps[1])}, cond = a fixed mask of shape {np.shape(ctx)}"
-    if len(ps) == 1:
-        extra = {"pow": lambda: f", n = {ctx:g}", "leaky_relu": lambda: f", a = {ctx:g}",
-                 "clip": lambda: f", lo = {ctx[0]}, hi = {ctx[1]}",
-                 "softplus": lambda: f", beta = {ctx[0]:g}, threshold = {ctx[1]:g}",
-                 "mean": lambda: f", n = {int(np.size(ps[0].data) // max(np.size(node.data), 1))}",
-                 }.get(op.name, lambda: "")()
-        return f"x = {name(ps[0])}{extra}"
-    if len(ps) == 2:
-        return f"a = {name(ps[0])}, b = {name(ps[1])}"
-    return ""
+    ``'a = w1, b = x'`` for ``w1 * x``, ``'x = z1, n = 2'`` for ``z1 ** 2`` (``name``: node -> its name;
+    the op's :meth:`Op.letters_for`)."""
+    return node._fn.letters_for(node, slot, [name(p) for p in node._parents])
 
 
 def _brief(x: Any) -> str:
@@ -198,15 +167,8 @@ class RichStep(Step):
     # -- text ------------------------------------------------------------------------------------------------
     def expression(self) -> str:
         """The node as its op applied to its parents' names: ``z1 * w2``, ``error ** 2``, ``sigmoid(z)``."""
-        node, names = self.node, [self.name(p) for p in self.node._parents]
-        symbol = node._fn.symbol
-        if len(names) == 2 and symbol in ("+", "-", "*", "/", "@", "**"):
-            return f"{names[0]} {symbol} {names[1]}"
-        if node._fn.name == "pow":
-            return f"{names[0]} ** {node._ctx:g}"
-        if node._fn.name == "linear":
-            return f"{names[0]} @ {names[1]} + {names[2]}"
-        return f"{op_text(node)}({', '.join(names)})"
+        node = self.node
+        return node._fn.expression_for(node._ctx, [self.name(p) for p in node._parents])
 
     def __str__(self) -> str:
         node = self.node
@@ -304,10 +266,11 @@ class RichStep(Step):
 def backward_steps(root: Node, grad: Any = None, *, into: dict[Node, Any] | None = None) -> Iterator[RichStep]:
     """``root``'s backward pass one operation node at a time: an iterator of :class:`RichStep`.
 
-    It is :func:`autograd.engine.backward_steps` itself (the loop ``backward()`` runs), with rich steps; each
+    It is :func:`autograd.engine.backward_steps` itself (the engine's general backward loop: the arithmetic of
+    ``backward()``), with rich steps; each
     step also remembers which gradients were known when it was taken, so ``steps[3].draw()`` after the loop
-    has run shows step 3's picture. Leaves get their gradient between steps, as in ``backward()``. ``into``: a
-    dict that receives the gradients in place of ``.grad`` (see :func:`autograd.engine.backward_steps`).
+    has run shows step 3's picture. As with ``backward()``, ``.grad`` is filled in when the last step is done.
+    ``into``: a dict that receives the gradients in place of ``.grad`` (see :func:`autograd.engine.backward_steps`).
     """
     run = _Run(root)
     for step in engine.backward_steps(root, grad, step_class=RichStep, into=into):

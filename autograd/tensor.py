@@ -24,7 +24,7 @@ import numpy as np
 
 from . import ops
 from .engine import Node, _mode
-from .ops import ArrayMath, NodeMath
+from .numeric import ArrayMath, NodeMath
 
 _object_new = object.__new__
 _ndarray = np.ndarray
@@ -130,6 +130,27 @@ def _one_axis(axis: Any, ndim: int, op: str) -> int:
     return _axes(axis, ndim, op)[0]
 
 
+class TensorMath(NodeMath):
+    """:class:`~autograd.numeric.NodeMath` for Tensors: a recorded ``where`` with an array condition, and the
+    scatter of ``getitem``'s derivative, are Tensor ops."""
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        if isinstance(cond, (bool, np.bool_)):
+            return a if cond else b
+        return where(cond, a, b)
+
+    @staticmethod
+    def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+        return Tensor._apply(ops.SCATTER_ADD, (g,), (index, shape))
+
+    @staticmethod
+    def select(mask: Any, g: Any) -> Any:
+        """g where the constant mask holds, else an exact zero of g's shape: a recorded ``where`` (a scalar mask
+        too, so the result keeps g's shape)."""
+        return where(mask, g, 0)
+
+
 class Tensor(Node):
     """An n-dimensional array that records how it was computed.
 
@@ -146,7 +167,7 @@ class Tensor(Node):
     __array_priority__ = 1000
 
     _math = ArrayMath
-    _node_math = NodeMath
+    _node_math = TensorMath
     _broadcasts = True
 
     def __init__(
@@ -691,7 +712,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 def linear(x: Any, W: Any, b: Any = None) -> Tensor:
     """x @ W + b as one node (what a dense layer computes; PyTorch's ``F.linear`` with W of shape (in, out)).
 
-    d/dx = g @ W^T, d/dW = x^T @ g, d/db = g summed over the batch. Without ``b`` it is ``x @ W``.
+    d/dx = g @ W^T, d/dW = x^T @ g, d/db = g summed over the batch. Without ``b`` it is ``x @ W``. The arguments
+    come in the order the formula writes them, as for :func:`autograd.weighted_sum` (``b + sum_i w_i x_i``).
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
     if b is None:

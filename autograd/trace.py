@@ -828,7 +828,7 @@ def _value_rule(op: Op, F: Any, ctx: Any, g: Any, out: Any, xs: list) -> tuple:
     try:
         return op.backward(F, ctx, g, out, *xs)
     except (ZeroDivisionError, OverflowError):
-        return engine._call_rule(op, F, ctx, g, out, xs, None)
+        return engine.vjp(op, F, ctx, g, out, xs, None)
 
 
 def _call_name(fn: Any, args: tuple) -> str:

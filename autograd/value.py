@@ -23,7 +23,7 @@ import numpy as np
 
 from . import ops
 from .engine import Node, _mode
-from .ops import FloatMath, NodeMath
+from .numeric import FloatMath, NodeMath
 
 _object_new = object.__new__
 
@@ -79,7 +79,7 @@ class Value(Node):
 
     requires_grad = True
     _math = FloatMath
-    _node_math = NodeMath
+    _node_math: Any = None  # ValueMath, set below (it names Constant)
     _broadcasts = False
 
     def __init__(self, data: Any, label: str | None = None) -> None:
@@ -234,6 +234,22 @@ class Value(Node):
     def __float__(self) -> float:
         return self.data
 
+    # -- the attributes a Tensor has, so code can treat a Value as a 0-d Tensor ---------------------------------
+    @property
+    def shape(self) -> tuple[()]:
+        """``()``: a Value is a scalar (as a 0-d Tensor's shape)."""
+        return ()
+
+    @property
+    def ndim(self) -> int:
+        """0, as a 0-d Tensor."""
+        return 0
+
+    @property
+    def size(self) -> int:
+        """1, as a 0-d Tensor."""
+        return 1
+
     def item(self) -> float:
         """The plain float (as ``Tensor.item()``)."""
         return self.data
@@ -259,6 +275,11 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Any], bias: Value | 
 
     Its local derivatives are dz/dw_i = x_i, dz/dx_i = w_i and dz/db = 1. One node instead of 2n keeps the
     graph of a Value MLP small (and fast); ``sum(w * x for ...)`` gives the same numbers, node by node.
+
+    The arguments come in the order the formula writes them, ``b + sum_i w_i x_i`` read as (weights, inputs,
+    bias), as :func:`autograd.linear` takes ``(x, W, b)`` for ``x @ W + b`` (where the order matters: a matrix
+    product does not commute) and PyTorch's ``F.linear(input, weight, bias)``. Swapping weights and inputs gives
+    the same numbers and gradients; only the drawing and the steps would call the weights inputs.
     """
     ws = [w if w.__class__ is Value else _lift(w, "weighted_sum") for w in weights]
     xs = [x if x.__class__ is Value else _lift(x, "weighted_sum") for x in inputs]
@@ -292,3 +313,15 @@ def _power(base: Value, exponent: Value) -> Value:
             f"{base.data!r}; use a plain number as the exponent to raise a non-positive base"
         )
     return _new(ops.POWER.forward(FloatMath, None, base.data, exponent.data), (base, exponent), ops.POWER)
+
+
+class ValueMath(NodeMath):
+    """:class:`~autograd.numeric.NodeMath` for Values: an exact zero is a :class:`Constant` (``g * 0`` would be
+    NaN for an infinite ``g``)."""
+
+    @staticmethod
+    def select(mask: Any, g: Any) -> Any:
+        return g if mask else Constant(0.0)
+
+
+Value._node_math = ValueMath

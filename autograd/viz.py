@@ -41,15 +41,16 @@ Building a drawing needs only the ``graphviz`` Python package; rendering it to S
 
 from __future__ import annotations
 
+import os
 import re
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import graphviz
-import numpy as np
 
 from .engine import Node, topological_order
+from .notation import format_array
 
 __all__ = ["draw", "graph_order", "render_svg", "save", "node_kind", "op_text", "format_array", "COLORS",
            "INSTALL_HINT", "module_of"]
@@ -71,7 +72,6 @@ INSTALL_HINT = (
     "'conda install -c conda-forge graphviz' or from https://graphviz.org/download/ (Windows), then retry."
 )
 
-_SMALL = 6  # tensors with at most this many elements show their values
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -90,28 +90,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _num(x: float) -> str:
-    x = x + 0.0  # -0.0 prints as 0.0000, not -0.0000
-    return f"{x:.4f}" if x == 0 or 1e-3 <= abs(x) < 1e5 else f"{x:.3e}"
-
-
-def format_array(a: Any, small: int = _SMALL) -> str:
-    """A number as ``0.5000``; a small array as its values; a large one as ``mean .. std .. min .. max``."""
-    if isinstance(a, (float, int, np.floating, np.integer)) and not isinstance(a, bool):
-        return _num(float(a))
-    a = np.asarray(a)
-    if a.ndim == 0:
-        return _num(float(a))
-    if a.size <= small:
-        a = a + 0 if a.dtype.kind == "f" else a  # -0.0 -> 0.0
-        fmt = {"float_kind": "{:.4g}".format, "int": str, "bool": str}
-        return np.array2string(a, separator=", ", max_line_width=10_000, formatter=fmt).replace("\n", "")
-    if a.size == 0:
-        return "[]"
-    f = a.astype(np.float64)
-    return f"mean {_num(f.mean())} std {_num(f.std())} min {_num(f.min())} max {_num(f.max())}"
-
-
 def node_kind(node: Node, root: Node | None = None) -> str:
     """``'output'``, ``'parameter'``, ``'input'`` or ``'intermediate'`` (how :func:`draw` colours a node)."""
     if node is root:
@@ -126,69 +104,11 @@ def node_kind(node: Node, root: Node | None = None) -> str:
     return "parameter" if label else "input"
 
 
-def _ctx_axes(ctx: Any) -> str:
-    axes, keepdims = ctx
-    if axes is None:
-        inner = ""
-    elif len(axes) == 1:
-        inner = f"axis={axes[0]}"
-    else:
-        inner = f"axis={tuple(axes)}"
-    if keepdims:
-        inner += (", " if inner else "") + "keepdims"
-    return inner
-
-
 def op_text(node: Node) -> str:
-    """The operation that made ``node``, with its constant arguments: ``*``, ``**2``, ``sum(axis=1)``."""
-    op, ctx = node._fn, node._ctx
-    if op is None:
-        return ""
-    name = op.name
-    if name in ("sum", "mean", "max", "min", "logsumexp"):
-        inner = _ctx_axes(ctx)
-        return f"{op.symbol}({inner})" if inner else op.symbol
-    if name == "pow":
-        return f"**{ctx:g}"
-    if name in ("softmax", "log_softmax"):
-        return f"{name}(axis={ctx})"
-    if name == "leaky_relu":
-        return f"{op.symbol}({ctx:g})"
-    if name in ("reshape", "broadcast_to"):
-        return f"{op.symbol}{tuple(ctx)}"
-    if name == "transpose":
-        return f"transpose{tuple(ctx)}"
-    if name == "concatenate":
-        return f"concat(axis={ctx[0]})"
-    if name == "astype":
-        return f"astype({ctx})"
-    if name == "clip":
-        return f"clip({ctx[0]}, {ctx[1]})"
-    if name == "where":
-        cond = np.asarray(ctx)
-        return f"where({format_array(cond) if cond.size <= _SMALL else f'cond{cond.shape}'})"
-    if name == "getitem":
-        return "[" + _index_text(ctx) + "]"
-    return op.symbol
-
-
-def _index_text(ix: Any) -> str:
-    parts = ix if isinstance(ix, tuple) else (ix,)
-    out = []
-    for p in parts:
-        if isinstance(p, slice):
-            out.append(":" if p == slice(None) else f"{'' if p.start is None else p.start}:"
-                       f"{'' if p.stop is None else p.stop}" + ("" if p.step is None else f":{p.step}"))
-        elif p is Ellipsis:
-            out.append("...")
-        elif p is None:
-            out.append("None")
-        elif isinstance(p, np.ndarray):
-            kind = "mask" if p.dtype == bool else "array"
-            out.append(f"{kind}{p.shape}" if p.size > _SMALL else format_array(p))
-        else:
-            out.append(repr(p))
-    return ", ".join(out)
+    """The operation that made ``node``, with its constant arguments: ``*``, ``**2``, ``sum(axis=1)`` (the op's
+    registered ``text``, else its symbol)."""
+    op = node._fn
+    return "" if op is None else op.show(node._ctx)
 
 
 def _node_label(node: Node, show: Collection[str], grad_text: str | None, *, name: str | None = None,
@@ -480,8 +400,6 @@ def save(graph: graphviz.Digraph, path: str, format: str | None = None) -> str:
     Returns the path. Rendering needs Graphviz's ``dot``; without it a :class:`RuntimeError` says how to
     install it (``.dot``/``.gv`` files are written without it).
     """
-    import os
-
     stem, ext = os.path.splitext(path)
     fmt = format or ext.lstrip(".").lower() or "svg"
     if fmt in ("dot", "gv"):

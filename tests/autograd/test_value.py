@@ -226,3 +226,9 @@ def test_weighted_sum_equals_the_sum_of_products() -> None:
     assert weighted_sum([Value(1.0)], [Value(2.0)]).data == 2.0
     with pytest.raises(ValueError, match="weighted_sum: 2 weights but 1 inputs"):
         weighted_sum(ws, [1.0])
+
+
+def test_a_value_has_the_shape_attributes_of_a_0d_tensor() -> None:
+    v, t = Value(2.5), Tensor(2.5)
+    assert (v.shape, v.ndim, v.size) == (t.shape, t.ndim, t.size) == ((), 0, 1)
+    assert (np.shape(v), np.ndim(v), np.size(v)) == ((), 0, 1)
