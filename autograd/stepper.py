@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import viz
-from .engine import Node
+from .engine import Node, topological_order
 from .stepping import RichStep, backward_steps
 
 __all__ = ["Stepper", "FINAL_COLOR"]
@@ -70,8 +70,10 @@ class Stepper:
         self._position = 0
         self._committed = False
         self._svgs: dict[int, str] = {}
-        # the leaves' data as they were, so commit() can refuse gradients of a graph that has since changed
-        self._snapshot = [(n, np.array(n.data, copy=True)) for n in self._buffer if n._fn is None]
+        # every leaf's data as it was (inputs and constants too: a weight's gradient is made of them), so commit()
+        # can refuse gradients of a graph that has since changed
+        leaves = {id(q): q for n in topological_order(root) for q in (n, *n._parents) if q._fn is None}
+        self._snapshot = [(n, np.array(n.data, copy=True)) for n in leaves.values()]
 
     # -- moving ---------------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -158,8 +160,9 @@ class Stepper:
         bit for bit the same), whatever step the cursor is at. Only the first call adds; later calls change
         nothing and return False, so re-running a notebook cell cannot double a gradient.
 
-        Raises :class:`RuntimeError`, changing nothing, when a leaf's data changed since the stepper was made (an
-        optimizer step, say): its gradients belong to the old values.
+        Raises :class:`RuntimeError`, changing nothing, when the data of any leaf of the graph (a weight, an input,
+        a constant) changed since the stepper was made (an optimizer step, a reused input buffer): the gradients
+        belong to the old values.
         """
         if self._committed:
             return False
