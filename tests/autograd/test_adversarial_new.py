@@ -93,3 +93,20 @@ def test_stepper_commit_refuses_when_an_input_leaf_changed(kind):
     with pytest.raises(RuntimeError, match="changed since this stepper"):
         s.commit()
     assert (w.grad is None or np.all(np.asarray(w.grad) == 0)) and not s.committed
+
+
+def test_explain_refuses_what_is_not_a_node_or_a_count():
+    # explain(loss, 3.0) raised AttributeError ('float' object has no attribute 'data'); max_paths=2.5 or True
+    # was taken as a count
+    from autograd import explain
+
+    w = Value(2.0, label="w")
+    J = w * w
+    with pytest.raises(TypeError, match="explain: the node must be a Value or a Tensor, got float"):
+        explain(J, 3.0)
+    with pytest.raises(TypeError, match="explain: the root must be a Value or a Tensor, got float"):
+        explain(3.0, w)
+    for bad in (2.5, True, 0):
+        with pytest.raises(ValueError, match="max_paths must be at least 1, got .* \\(an integer"):
+            explain(J, w, max_paths=bad)
+    assert explain(J, w, max_paths=np.int64(1)).total == 4.0
