@@ -231,7 +231,8 @@ def _uninstall() -> None:
                 setattr(cls, name, old)
             else:
                 delattr(cls, name)  # it was inherited: inherit it again
-        _ORIGINAL.clear()
+        # _ORIGINAL is kept: another thread may be inside a hook fetched just before this uninstall, and the hook
+        # looks its original up there (clearing it made float(v) in that thread raise KeyError)
 
 
 class _Mask(np.ndarray):
@@ -376,6 +377,7 @@ class Program:
         self._names: dict[int, str] = {}
         self._lines_by_name: dict[str, _Line] = {}
         self._slots_by_name: dict[str, _Slot] = {}
+        self._masks: dict[int, str] = {}  # id(mask recipe) -> the name of its line
         self._output_backward: dict[int, _Backward] = {}
         self._fn: Callable | None = None
         self._bwd_fns: dict[int, Callable] = {}
@@ -405,16 +407,21 @@ class Program:
         return name
 
     def _mask_name(self, mask: _Mask) -> str:
-        for line in self.lines:  # where() copies its condition: the copy shares the mask's recipe
-            if line.fn is not None and getattr(line.node.data, "recipe", None) is mask.recipe:
-                return line.name
+        known = self._masks.get(id(mask.recipe))  # where() copies its condition: the copy shares the recipe
+        if known is not None:
+            return known
         fn, operands = mask.recipe  # (not reached for masks made by comparisons, which are recorded first)
-        name = f"m{sum(1 for ln in self.lines if ln.fn is not None) + 1}"
-        line = _Line(name, None, fn, [self._ref(o) for o in operands], None, mask.shape, mask.dtype, False,
-                     Tensor(np.asarray(mask)))
+        line = _Line(f"m{len(self._masks) + 1}", None, fn, [self._ref(o) for o in operands], None, mask.shape,
+                     mask.dtype, False, Tensor(np.asarray(mask)))
+        self._add_mask(line, mask.recipe)
+        return line.name
+
+    def _add_mask(self, line: _Line, recipe: tuple) -> None:
+        """Append a mask line, indexed by its recipe (a lookup per use, not a scan of the lines: a program of
+        10^5 comparisons traces in linear time)."""
         self.lines.append(line)
-        self._lines_by_name[name] = line
-        return name
+        self._lines_by_name[line.name] = line
+        self._masks[id(recipe)] = line.name
 
     def _ctx(self, ctx: Any) -> Any:
         """A ctx to bind: masks inside it become references to their lines (recomputed on every call)."""
@@ -722,10 +729,33 @@ class Program:
         return fn
 
     def __call__(self, *args: Any) -> Any:
-        """Replay the program on new arguments of the same shapes and dtypes (no checks: see :func:`compile`)."""
-        nodes = [a for a in args if isinstance(a, Node)]
+        """Replay the program on new arguments of the same kinds, shapes, dtypes and requires-grad flags as the
+        traced ones (anything else is a TypeError: :func:`compile` retraces for new signatures instead). Other
+        arguments were constants of the trace and are ignored."""
+        nodes = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args if isinstance(a, (Node, np.ndarray))]
+        self._check(nodes)
         outs, saved = self._compile()(*nodes)
         return self._wrap(outs, saved, nodes)
+
+    def _check(self, nodes: list[Node]) -> None:
+        """Refuse arguments the program was not traced for: its shapes, dtypes, unbroadcasting and gradient
+        stores are fixed, so a replay on others would give wrong numbers or a numpy error from deep inside."""
+        def sig(kind: str, shape: Any, dtype: Any, rg: bool) -> str:
+            if kind == "value":
+                return "a Value" if rg else "a Constant"
+            return f"a Tensor of shape {tuple(shape)}, {np.dtype(dtype)}, requires_grad={rg}"
+
+        if len(nodes) != len(self.inputs):
+            raise TypeError(f"program {self.name!r}: traced with {len(self.inputs)} Value/Tensor argument(s), "
+                            f"called with {len(nodes)}")
+        for s, a in zip(self.inputs, nodes):
+            kind = "value" if isinstance(a, Value) else "tensor"
+            rg = not isinstance(a, Constant) and (kind == "value" or bool(a.requires_grad))
+            shape, dtype = ((), "float64") if kind == "value" else (a.data.shape, a.data.dtype)
+            if (kind, tuple(shape), np.dtype(dtype), rg) != (s.kind, tuple(s.shape), np.dtype(s.dtype), s.rg):
+                raise TypeError(f"program {self.name!r}: argument {s.name} was traced as "
+                                f"{sig(s.kind, s.shape, s.dtype, s.rg)}, got {sig(kind, shape, dtype, rg)}; "
+                                "trace again for these arguments, or use autograd.compile, which retraces")
 
     def _wrap(self, outs: tuple, saved: tuple, nodes: list[Node]) -> Any:
         results = []
@@ -1077,10 +1107,8 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
             mt, fn, operands, _ = masks[mi]
             mi += 1
             refs = [p._ref(o) if not isinstance(o, Node) or id(o) in p._names else leaf(o) for o in operands]
-            line = _Line(f"m{sum(1 for ln in p.lines if ln.op is None) + 1}", None, fn, refs, None,
-                         mt.data.shape, mt.data.dtype, False, mt)
-            p.lines.append(line)
-            p._lines_by_name[line.name] = line
+            line = _Line(f"m{len(p._masks) + 1}", None, fn, refs, None, mt.data.shape, mt.data.dtype, False, mt)
+            p._add_mask(line, mt.data.recipe)
             p._names[id(mt)] = line.name
         if node is None:
             break
