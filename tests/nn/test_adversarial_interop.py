@@ -80,3 +80,39 @@ def test_from_torch_names_a_dtype_numpy_lacks():
     module = torch.nn.Sequential(torch.nn.Linear(2, 2, dtype=torch.bfloat16))
     with pytest.raises(nn.interop.ConversionError, match=r"module '0'.*bfloat16 weights.*module.float\(\)"):
         nn.from_torch(module)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The nn split: callbacks are checked when made, not an epoch into training
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hooks, said", [
+    (dict(on_epoch_end=5), "on_epoch_end must be a function \\(index, logs\\), got int 5"),
+    (dict(on_epoch_end=lambda logs: None), "on_epoch_end is called as on_epoch_end\\(index, logs\\), but the function "
+                                           "given takes \\(logs\\)"),
+    (dict(on_train_begin=lambda epoch, logs: None), "on_train_begin\\(logs\\), but the function given takes "
+                                                    "\\(epoch, logs\\)"),
+    (dict(on_batch_end=print, on_train_batch_end=print), "two names of one hook"),
+])
+def test_lambda_callback_refuses_a_hook_it_cannot_call(hooks, said):
+    # each was accepted, then failed (or, for the twin names, one was silently dropped) once training had run
+    with pytest.raises(TypeError, match=said):
+        nn.LambdaCallback(**hooks)
+
+
+def test_lambda_callback_takes_what_it_can_call():
+    seen = []
+    cb = nn.LambdaCallback(on_epoch_end=lambda epoch, logs=None: seen.append(epoch), on_train_begin=print,
+                           on_batch_end=lambda *a: seen.append("b"), on_train_end=None)
+    model = nn.Sequential(nn.Dense(2, 1, rng=0))
+    nn.fit(model, np.ones((4, 2)), np.ones((4, 1)), epochs=2, batch_size=4, loss="mse", optimizer="sgd", verbose=0,
+           callbacks=[cb])
+    assert seen == ["b", 0, "b", 1]
+
+
+@pytest.mark.parametrize("verbose", [5, "1", -1, 1.5])
+def test_progress_bar_refuses_a_verbosity_fit_would_refuse(verbose):
+    # ProgressBar("1") was accepted and failed at the first epoch's end comparing str >= int
+    with pytest.raises(ValueError, match="ProgressBar: verbose must be 0 \\(silent\\), 1 .* or 2"):
+        nn.ProgressBar(verbose)
