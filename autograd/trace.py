@@ -383,6 +383,7 @@ class Program:
         self._bwd_fns: dict[int, Callable] = {}
         self._fused: dict[int, Op] = {}
         self.leaves: list[_Slot] = []
+        self._frozen: list[tuple[Node, Any]] = []  # leaves outside f bound as constants, with the data bound
 
     # -- naming -------------------------------------------------------------------------------------------
     def _ref(self, x: Any) -> str:
@@ -734,8 +735,30 @@ class Program:
         arguments were constants of the trace and are ignored."""
         nodes = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args if isinstance(a, (Node, np.ndarray))]
         self._check(nodes)
+        stale = self._stale()
+        if stale is not None:
+            raise TypeError(f"program {self.name!r}: {stale} since it was traced; trace again, or use "
+                            "autograd.compile, which retraces")
         outs, saved = self._compile()(*nodes)
         return self._wrap(outs, saved, nodes)
+
+    def _stale(self) -> str | None:
+        """Why the program no longer describes the leaves it reads outside its arguments, or None: a parameter
+        whose shape, dtype or requires_grad changed (the unbroadcasting, casts and stores are fixed), or a leaf
+        that was bound as a constant and now requires grad (unfrozen: it would get no gradient) or holds another
+        array (replaced ``.data``: the program would read the old one)."""
+        for s in self.params:
+            n = s.node
+            if not n.requires_grad:
+                return f"parameter {s.name} no longer requires grad"
+            if s.kind == "tensor" and (n.data.shape != s.shape or n.data.dtype != s.dtype):
+                return (f"parameter {s.name} changed from {s.shape} {s.dtype} to {n.data.shape} {n.data.dtype}")
+        for n, data in self._frozen:
+            if n.requires_grad:
+                return f"{n.label or 'a constant leaf'} now requires grad"
+            if n.data is not data:
+                return f"the data of {n.label or 'a constant leaf'} was replaced"
+        return None
 
     def _check(self, nodes: list[Node]) -> None:
         """Refuse arguments the program was not traced for: its shapes, dtypes, unbroadcasting and gradient
@@ -1084,6 +1107,13 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
         if known is not None:
             return known
         if node.requires_grad and not isinstance(node, Constant) and not isinstance(node.data, _Mask):
+            if node._fn is not None:  # its gradient would have to flow on into a graph the trace did not record
+                raise TraceError(
+                    f"trace {name!r}: f uses {node.label or type(node).__name__} (made by {node._fn.name} before "
+                    "f was called), a node that requires grad but is not a leaf; a program cannot send gradients "
+                    "into a graph recorded outside it. Compute it inside f, pass it as an argument (a backward() "
+                    "of f's result outside f flows on through it), or .detach() it if no gradient should."
+                )
             kind = "value" if isinstance(node, Value) else "tensor"
             kinds.add(kind)
             s = _Slot(_unique(node.label, taken, f"p{len(p.params)}"), node, kind,
@@ -1096,6 +1126,8 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
             slots_by_copy[id(node)] = s
             return s.name
         rg[id(node)] = False
+        if node._fn is None and not isinstance(node.data, _Mask):
+            p._frozen.append((node, node.data))  # a leaf read as a constant: see Program._stale
         return p._ref(node)
 
     # forward lines, in the order the nodes were made, masks where they were made
@@ -1140,6 +1172,16 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
             p.events.append(("backward", pos, _backward_program(p, root, seed, rg, slots_by_copy)))
         else:
             p.events.append(("eager", _op_lines_before(p, e[1]), e[2], e[3], e[4]))
+    if p.backward_programs():
+        for slot in p.inputs:
+            a = slot.node
+            if slot.rg and a._fn is not None:
+                raise TraceError(
+                    f"trace {name!r}: argument {slot.name} was made by {a._fn.name} (it is not a leaf) and f calls "
+                    "backward(): eagerly the gradient flows on through it into its graph, but a program's backward "
+                    "stops at its arguments. Pass leaves (compute it inside f, or .detach() it), or call backward() "
+                    "on f's result outside f, which does flow on."
+                )
     p.out_kind, outs = _flatten(result)
     for k, o in enumerate(outs):
         if isinstance(o, Node):
@@ -1288,6 +1330,9 @@ class Compiled:
                             "name); bind constant keyword arguments with functools.partial before compiling")
         key = _key(args)
         program = self.programs.get(key)
+        if program is not None and program._stale() is not None:  # a parameter changed shape, was unfrozen, ...
+            del self.programs[key]
+            program = None
         if program is None:
             program, _ = _trace(self.f, args)
             self.traces += 1

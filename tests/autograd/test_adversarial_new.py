@@ -110,3 +110,58 @@ def test_explain_refuses_what_is_not_a_node_or_a_count():
         with pytest.raises(ValueError, match="max_paths must be at least 1, got .* \\(an integer"):
             explain(J, w, max_paths=bad)
     assert explain(J, w, max_paths=np.int64(1)).total == 4.0
+
+
+def test_compile_refuses_a_closure_over_an_intermediate_node():
+    # f reading h = w * 3 made outside f crashed the trace with KeyError: 'p0'
+    w = Tensor([1.0, 2.0], requires_grad=True, label="w")
+    h = w * 3.0
+    f = ag.compile(lambda x: (x * h).sum())
+    with pytest.raises(ag.TraceError, match="made by mul before f was called.*not a leaf"):
+        f(Tensor([1.0, 1.0]))
+    assert not f.programs
+
+
+def test_compile_refuses_backward_inside_f_through_an_intermediate_argument():
+    # eagerly l.backward() inside f flows on through h = w * 3 into w; the replay stopped at h: w.grad stayed None
+    w = Tensor([1.0, 2.0], requires_grad=True, label="w")
+
+    def g(x, h):
+        loss = (x * h).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(ag.TraceError, match="argument h was made by mul.*f calls backward"):
+        ag.compile(g)(Tensor([1.0, 1.0]), w * 3.0)
+    assert w.grad is None
+    # backward of the result outside f does flow on through the argument
+    c = ag.compile(lambda x, h: (x * h).sum())
+    c(Tensor([1.0, 1.0]), w * 3.0).backward()
+    assert np.array_equal(w.grad, [3.0, 3.0])
+
+
+def test_compile_retraces_when_a_parameter_is_unfrozen_or_changed():
+    w = Tensor([1.0, 2.0], label="w")  # frozen while traced: bound as a constant
+    b = Tensor([0.5], requires_grad=True, label="b")
+    f = ag.compile(lambda x: ((x * w).sum() + b).sum())
+    x = Tensor([1.0, 1.0])
+    f(x).backward()
+    assert w.grad is None
+    w.requires_grad = True  # unfrozen: the old program would leave w.grad None
+    f(x).backward()
+    assert np.array_equal(w.grad, [1.0, 1.0]) and f.traces == 2
+    w.data, w.grad = np.array([1.0, 2.0], np.float32), None  # another dtype: the fixed casts would be wrong
+    f(x).backward()
+    assert f.traces == 3 and w.grad.dtype == np.float32
+    c = Tensor([2.0], label="c")  # a constant leaf whose data is replaced: the program must read the new array
+    g = ag.compile(lambda x: (x * c).sum())
+    assert float(g(x).data) == 4.0
+    c.data = np.array([5.0])
+    assert float(g(x).data) == 10.0 and g.traces == 2
+
+
+def test_program_call_refuses_a_stale_parameter():
+    w, p = _program()
+    w.data = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match=r"parameter w changed from \(2,\) float64 to \(3,\) float64"):
+        p(Tensor([1.0, 2.0], requires_grad=True))
