@@ -373,7 +373,8 @@ class Program:
         self.lines: list[_Line] = []
         self.events: list[tuple] = []  # ("backward", pos, _Backward) / ("eager", pos, fn, args, kwargs)
         self.outputs: list[Any] = []  # output names (str) or constant values
-        self.out_kind: str = "single"  # "single", "tuple", "list", "none"
+        self.out_kind: str = "single"  # "single", "tuple", "list", "dict", "none"
+        self.out_keys: list[str] = []  # a dict's keys, in its order
         self._names: dict[int, str] = {}
         self._lines_by_name: dict[str, _Line] = {}
         self._slots_by_name: dict[str, _Slot] = {}
@@ -478,6 +479,8 @@ class Program:
         shown = [o if isinstance(o, str) else repr(o) for o in self.outputs]
         if self.out_kind == "none":
             return "None"
+        if self.out_kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.out_keys, shown)) + "}"
         return shown[0] if self.out_kind == "single" else ", ".join(shown)
 
     def _show_arg(self, ref: str) -> str:
@@ -602,7 +605,8 @@ class Program:
         if mode == "source":
             outs = [o if isinstance(o, str) else _literal(o) for o in self.outputs]
             grads = self._source_grads()
-            shown = {"none": "None", "single": outs[0] if outs else "None"}.get(
+            shown = {"none": "None", "single": outs[0] if outs else "None",
+                     "dict": "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.out_keys, outs)) + "}"}.get(
                 self.out_kind, "(" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")")
             body.append(f"return {shown}, {{{', '.join(f'{n!r}: {n2}' for n, n2 in grads)}}}")
         else:
@@ -802,6 +806,8 @@ class Program:
             return None
         if self.out_kind == "single":
             return results[0]
+        if self.out_kind == "dict":
+            return dict(zip(self.out_keys, results))
         return tuple(results) if self.out_kind == "tuple" else results
 
     def _traced_values(self) -> tuple[tuple, tuple]:
@@ -1073,6 +1079,8 @@ def _flatten(result: Any) -> tuple[str, list[Any]]:
         return "tuple", list(result)
     if isinstance(result, list):
         return "list", list(result)
+    if isinstance(result, dict):  # (its keys are checked and kept by _build)
+        return "dict", list(result.values())
     return "single", [result]
 
 
@@ -1183,6 +1191,11 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
                     "on f's result outside f, which does flow on."
                 )
     p.out_kind, outs = _flatten(result)
+    if p.out_kind == "dict":
+        bad = [k for k in result if not isinstance(k, str)]
+        if bad:
+            raise TraceError(f"trace {name!r}: returns a dict with the key {bad[0]!r}; its keys must be strings")
+        p.out_keys = list(result)
     for k, o in enumerate(outs):
         if isinstance(o, Node):
             ref = p._names.get(id(o)) or leaf(o)
@@ -1192,8 +1205,8 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
         elif o is None or isinstance(o, (int, float, str, bool)):
             p.outputs.append(o)
         else:
-            raise TraceError(f"trace {name!r}: returns {type(o).__name__}; return Values or Tensors (or a tuple or "
-                             "list of them)")
+            raise TraceError(f"trace {name!r}: returns {type(o).__name__}; return Values or Tensors (or a tuple, "
+                             "list or dict of them)")
     p.leaves = [s for s in p.inputs + p.params if s.rg]
     return p
 

@@ -165,3 +165,27 @@ def test_program_call_refuses_a_stale_parameter():
     w.data = np.array([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match=r"parameter w changed from \(2,\) float64 to \(3,\) float64"):
         p(Tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_compile_returns_a_dict_as_jax_does():
+    # a dict of outputs (a common way to return a loss and its parts) was a TraceError
+    w = Tensor([1.0, 2.0], requires_grad=True, label="w")
+
+    def f(x):
+        z = x * w
+        return {"z": z, "loss": z.sum(), "n": 3}
+
+    c = ag.compile(f)
+    for _ in range(2):
+        out = c(Tensor([1.0, 1.0]))
+        assert list(out) == ["z", "loss", "n"] and out["n"] == 3
+        out["loss"].backward()
+    assert np.array_equal(w.grad, [2.0, 2.0]) and c.traces == 1
+    p = trace(f, Tensor([1.0, 1.0]))
+    assert "return {'z': t1, 'loss': t2, 'n': 3}" in str(p)
+    ns: dict = {}
+    exec(p.source(), ns)  # noqa: S102 - the program's own source
+    outs, grads = ns["f"](np.array([3.0, 1.0]), np.array([1.0, 2.0]))
+    assert float(outs["loss"]) == 5.0 and np.array_equal(grads["w"], [3.0, 1.0])  # d z/dw seeded with ones: x
+    with pytest.raises(ag.TraceError, match="returns a dict with the key 1; its keys must be strings"):
+        ag.compile(lambda x: {1: x * w})(Tensor([1.0, 1.0]))
