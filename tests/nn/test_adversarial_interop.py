@@ -116,3 +116,15 @@ def test_progress_bar_refuses_a_verbosity_fit_would_refuse(verbose):
     # ProgressBar("1") was accepted and failed at the first epoch's end comparing str >= int
     with pytest.raises(ValueError, match="ProgressBar: verbose must be 0 \\(silent\\), 1 .* or 2"):
         nn.ProgressBar(verbose)
+
+
+def test_fit_compile_names_itself_when_the_step_cannot_be_traced():
+    # hinge loss checks its labels with numpy; fit(compile=True) failed with a TraceError naming only a line of
+    # nn/functional.py, not fit's compile option
+    model = nn.Sequential(nn.Dense(2, 1, rng=0))
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(autograd.TraceError, match="fit\\(compile=True\\): the batch step .*'hinge_loss'.* use "
+                                                  "compile=False. The trace said: the data of an argument"):
+        nn.fit(model, np.ones((4, 2)), np.ones((4, 1)), epochs=1, loss="hinge", optimizer="sgd", verbose=0,
+               compile=True)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
