@@ -189,3 +189,31 @@ def test_compile_returns_a_dict_as_jax_does():
     assert float(outs["loss"]) == 5.0 and np.array_equal(grads["w"], [3.0, 1.0])  # d z/dw seeded with ones: x
     with pytest.raises(ag.TraceError, match="returns a dict with the key 1; its keys must be strings"):
         ag.compile(lambda x: {1: x * w})(Tensor([1.0, 1.0]))
+
+
+def _chain(n):
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(n):
+        y = (y * 1.1).tanh()
+    return y
+
+
+def test_stepper_player_draws_a_window_of_frames(monkeypatch):
+    # every step was drawn, each frame the whole graph: 160 steps of a 160-node chain took 52 s and 54 MB to show
+    # in a notebook (quadratic); the player now draws at most MAX_FRAMES frames from the current step on
+    pytest.importorskip("graphviz")
+    s = Stepper(_chain(6))  # 12 steps
+    s.goto(4)
+    page = s.to_html(max_frames=3)
+    assert page.count("class='cr-frame'") == 3
+    assert "Steps 4 to 6 of 0 to 11" in page and "data-offset='4' data-total='12'" in page
+    assert "step 4 of 0&#x2013;11" in page  # the position label counts the walk's steps, not the window's
+    s.goto(-1)
+    assert "Steps 9 to 11 of 0 to 11" in s.to_html(max_frames=3)  # shifted to end at the last step
+    monkeypatch.setattr(Stepper, "MAX_FRAMES", 2)
+    assert s._repr_html_().count("class='cr-frame'") == 2  # what a notebook shows
+    full = s.to_html(max_frames=len(s))
+    assert full.count("class='cr-frame'") == 12 and "cr-window" not in full
+    with pytest.raises(ValueError, match="max_frames must be an integer >= 1, got 0"):
+        s.to_html(max_frames=0)
