@@ -49,7 +49,10 @@ call saves. The design of a compiled *training step*:
   ``jax.jit``. Reading an *argument's* ``.data`` outside the recorded ops is an error (its numbers would be
   frozen into the program: ``cross_entropy`` reads its labels so); other values read outside the ops (an
   intermediate's ``.data``, work inside ``no_grad``) are constants of the program, and randomness drawn while
-  tracing (a dropout mask) is replayed unchanged.
+  tracing (a dropout mask) is replayed unchanged. So is a Python number read from a closure or a global (as in
+  ``jax.jit``): change it and the program does not see it; pass it as a Tensor argument instead. Tensor leaves
+  outside the arguments are read afresh on every call, and ``compile`` retraces when a parameter's shape, dtype or
+  requires-grad flag changes, or a constant leaf's ``.data`` is replaced or starts requiring grad.
 * Outputs are returned as nodes of one fused op whose backward rule is the compiled backward program, so
   ``loss = compiled(x); loss.backward()`` outside works too and lands in ``.grad`` through the engine itself.
 
