@@ -65,6 +65,7 @@ supports first-order gradients only (``create_graph=True`` raises).
 from __future__ import annotations
 
 import collections
+import collections.abc
 import functools
 import html
 import inspect
@@ -302,6 +303,9 @@ class _Tracer:
         self.masks[id(out)] = (out, fn, operands, len(self.made))
 
     def record_eager(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
+        # an iterator (a generator of parameters) would be used up by this call and empty on every replay
+        args = tuple(list(a) if isinstance(a, collections.abc.Iterator) else a for a in args)
+        kwargs = {k: list(a) if isinstance(a, collections.abc.Iterator) else a for k, a in kwargs.items()}
         for a in list(args) + list(kwargs.values()):
             if isinstance(a, Node) and a._fn is not None:
                 raise TraceError(f"{getattr(fn, '__qualname__', fn)}: called on a traced value while tracing "

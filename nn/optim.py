@@ -434,6 +434,7 @@ def _set_grad(p: Param, g: np.ndarray) -> None:
         p.grad = np.asarray(g, dtype=p.grad.dtype).reshape(p.grad.shape)
 
 
+@eager  # in-place on .grad: a compiled training step must clip on every call, not only while tracing
 def clip_grad_norm_(
     params: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
 ) -> float:
@@ -463,6 +464,7 @@ def clip_grad_norm_(
     return total
 
 
+@eager
 def clip_grad_value_(params: Any, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place (PyTorch)."""
     if clip_value < 0:
