@@ -198,8 +198,11 @@ def explain(root: Node, node: Node, *, index: Any = None, max_paths: int = 10) -
     element ``W[i, j]`` does not touch) carry nothing and are left out, so ``count`` counts the paths with a
     non-zero product. The sum over the paths is ``W.grad[i, j]`` as ``backward()`` computes it.
     """
-    if max_paths < 1:
-        raise ValueError(f"explain: max_paths must be at least 1, got {max_paths}")
+    for what, x in (("root", root), ("node", node)):
+        if not isinstance(x, Node):
+            raise TypeError(f"explain: the {what} must be a Value or a Tensor, got {type(x).__name__} {x!r}")
+    if isinstance(max_paths, bool) or not isinstance(max_paths, (int, np.integer)) or max_paths < 1:
+        raise ValueError(f"explain: max_paths must be at least 1, got {max_paths!r} (an integer: paths to list)")
     arrays = hasattr(root.data, "shape") or hasattr(node.data, "shape")
     if not arrays and index is not None:
         raise ValueError(f"explain: index={index!r} picks an element of a Tensor; {node!r} is a single number")

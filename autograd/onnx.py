@@ -246,6 +246,24 @@ NO_ONNX_FORM: dict[str, str] = {
 }
 
 
+def _promoted(g: OnnxGraph, node: Node, ins: list[str]) -> list[str]:
+    """The inputs of ``node``'s ONNX form, each float input of another dtype than the node's cast to it: numpy
+    promotes float32 with float64 to float64 silently, ONNX requires one dtype per node and says so (``Gemm: B has
+    inconsistent type``), so the file states the promotion the engine made."""
+    if node._fn.name == "astype":
+        return ins
+    dt = _dtype(node)
+    if dt.kind != "f":
+        return ins
+    out = []
+    for p, name in zip(node._parents, ins):
+        pdt = _dtype(p)
+        if pdt.kind == "f" and pdt != dt:
+            name = g.op("Cast", [name], to=g.onnx.helper.np_dtype_to_tensor_dtype(dt))
+        out.append(name)
+    return out
+
+
 def _as_input(x: Any, i: int) -> Node:
     """A fresh leaf for example argument ``i``: a Value for a number or a Value, a Tensor for anything else."""
     if isinstance(x, Value):
@@ -336,7 +354,7 @@ def export_onnx(
                 f"export_onnx: op {op!r} (node {k + 1} of {len(order)}, inputs of shapes {shapes}) has no ONNX form: "
                 f"{why}. Ops with one: {', '.join(sorted(ONNX_FORMS))}"
             )
-        named[id(node)] = form(g, node, [name_of(p) for p in node._parents])
+        named[id(node)] = form(g, node, _promoted(g, node, [name_of(p) for p in node._parents]))
 
     graph_outputs, renamed = [], set()
     for o, name in zip(outs, names_out):

@@ -33,6 +33,8 @@ _SCRIPT = """
   var frames = box.querySelectorAll(':scope > .cr-frames > .cr-frame');
   var slider = box.querySelector('.cr-slider'), pos = box.querySelector('.cr-pos');
   var playButton = box.querySelector('[data-go=play]'), n = frames.length, k = 0, timer = null;
+  var off = parseInt(box.getAttribute('data-offset'), 10) || 0;  // frame 0 is step `off` of `total` steps
+  var total = parseInt(box.getAttribute('data-total'), 10) || n;
   function focus(frame) {  // scroll a wide picture so that the node whose turn it is is in view
     var view = frame.querySelector('.cr-svg'), hot = frame.querySelector('g.node [stroke="HIGHLIGHT"]');
     if (!view || !hot) return;
@@ -45,7 +47,7 @@ _SCRIPT = """
     for (var i = 0; i < n; i++) frames[i].style.display = (i === k) ? '' : 'none';
     slider.value = k;
     box.setAttribute('data-step', k);
-    pos.textContent = 'step ' + k + ' of 0\\u2013' + (n - 1);
+    pos.textContent = 'step ' + (k + off) + ' of 0\\u2013' + (total - 1);
     focus(frames[k]);
   }
   function stop() { if (timer) { clearInterval(timer); timer = null; } playButton.textContent = '\\u25b6 play'; }
@@ -80,28 +82,31 @@ _KEY = ("<p class='cr-key'>orange: the node whose turn it is and the edges it se
         "still waiting for consumers; <code>?</code>: not reached yet</p>")
 
 
-def player(frames: list[str], nodes: list[str], *, start: int = 0) -> str:
+def player(frames: list[str], nodes: list[str], *, start: int = 0, offset: int = 0, total: int | None = None,
+           note: str = "") -> str:
     """An HTML fragment (for a notebook output) that shows ``frames`` one at a time. ``nodes[k]`` is the drawing
-    id (``n7``) of the node frame ``k`` is about; it becomes the frame's ``data-node`` attribute."""
+    id (``n7``) of the node frame ``k`` is about; it becomes the frame's ``data-node`` attribute. When the frames
+    are a window of a longer walk, frame 0 is step ``offset`` of ``total`` and ``note`` (HTML) says so."""
     if not frames:
         raise ValueError("player: there must be at least one frame")
     if len(nodes) != len(frames):
         raise ValueError(f"player: {len(frames)} frames but {len(nodes)} node ids")
     last = len(frames) - 1
     start = min(max(start, 0), last)
+    total = len(frames) if total is None else total
     buttons = "".join(f"<button type='button' data-go='{go}'>{text}</button>" for go, text in
                       (("first", "|&#x25C0; first"), ("prev", "&#x25C0; prev"), ("play", "&#x25B6; play"),
                        ("next", "next &#x25B6;"), ("last", "last &#x25B6;|"),
                        ("fit", "fit width / full size")))
     controls = (f"<div class='cr-controls'>{buttons}"
                 f"<input class='cr-slider' type='range' min='0' max='{last}' step='1' value='{start}' "
-                f"aria-label='step'><span class='cr-pos'>step {start} of 0&#x2013;{last}</span></div>")
+                f"aria-label='step'><span class='cr-pos'>step {start + offset} of 0&#x2013;{total - 1}</span></div>")
     hidden = " style='display:none'"
     shown = "".join(
         f"<div class='cr-frame' data-k='{k}' data-node='{html.escape(node)}'{'' if k == start else hidden}>"
         f"{frame}</div>" for k, (frame, node) in enumerate(zip(frames, nodes)))
-    return (f"<div class='cr-player' tabindex='0' data-start='{start}' data-step='{start}'>"
-            f"<style>{_STYLE}</style>{controls}{_KEY}<div class='cr-frames'>{shown}</div>"
+    return (f"<div class='cr-player' tabindex='0' data-start='{start}' data-step='{start}' data-offset='{offset}' "
+            f"data-total='{total}'><style>{_STYLE}</style>{controls}{note}{_KEY}<div class='cr-frames'>{shown}</div>"
             f"<script>{_SCRIPT.replace('HIGHLIGHT', COLORS['highlight'])}</script></div>")
 
 

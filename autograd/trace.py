@@ -49,7 +49,10 @@ call saves. The design of a compiled *training step*:
   ``jax.jit``. Reading an *argument's* ``.data`` outside the recorded ops is an error (its numbers would be
   frozen into the program: ``cross_entropy`` reads its labels so); other values read outside the ops (an
   intermediate's ``.data``, work inside ``no_grad``) are constants of the program, and randomness drawn while
-  tracing (a dropout mask) is replayed unchanged.
+  tracing (a dropout mask) is replayed unchanged. So is a Python number read from a closure or a global (as in
+  ``jax.jit``): change it and the program does not see it; pass it as a Tensor argument instead. Tensor leaves
+  outside the arguments are read afresh on every call, and ``compile`` retraces when a parameter's shape, dtype or
+  requires-grad flag changes, or a constant leaf's ``.data`` is replaced or starts requiring grad.
 * Outputs are returned as nodes of one fused op whose backward rule is the compiled backward program, so
   ``loss = compiled(x); loss.backward()`` outside works too and lands in ``.grad`` through the engine itself.
 
@@ -62,6 +65,7 @@ supports first-order gradients only (``create_graph=True`` raises).
 from __future__ import annotations
 
 import collections
+import collections.abc
 import functools
 import html
 import inspect
@@ -231,7 +235,8 @@ def _uninstall() -> None:
                 setattr(cls, name, old)
             else:
                 delattr(cls, name)  # it was inherited: inherit it again
-        _ORIGINAL.clear()
+        # _ORIGINAL is kept: another thread may be inside a hook fetched just before this uninstall, and the hook
+        # looks its original up there (clearing it made float(v) in that thread raise KeyError)
 
 
 class _Mask(np.ndarray):
@@ -298,6 +303,9 @@ class _Tracer:
         self.masks[id(out)] = (out, fn, operands, len(self.made))
 
     def record_eager(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
+        # an iterator (a generator of parameters) would be used up by this call and empty on every replay
+        args = tuple(list(a) if isinstance(a, collections.abc.Iterator) else a for a in args)
+        kwargs = {k: list(a) if isinstance(a, collections.abc.Iterator) else a for k, a in kwargs.items()}
         for a in list(args) + list(kwargs.values()):
             if isinstance(a, Node) and a._fn is not None:
                 raise TraceError(f"{getattr(fn, '__qualname__', fn)}: called on a traced value while tracing "
@@ -372,15 +380,18 @@ class Program:
         self.lines: list[_Line] = []
         self.events: list[tuple] = []  # ("backward", pos, _Backward) / ("eager", pos, fn, args, kwargs)
         self.outputs: list[Any] = []  # output names (str) or constant values
-        self.out_kind: str = "single"  # "single", "tuple", "list", "none"
+        self.out_kind: str = "single"  # "single", "tuple", "list", "dict", "none"
+        self.out_keys: list[str] = []  # a dict's keys, in its order
         self._names: dict[int, str] = {}
         self._lines_by_name: dict[str, _Line] = {}
         self._slots_by_name: dict[str, _Slot] = {}
+        self._masks: dict[int, str] = {}  # id(mask recipe) -> the name of its line
         self._output_backward: dict[int, _Backward] = {}
         self._fn: Callable | None = None
         self._bwd_fns: dict[int, Callable] = {}
         self._fused: dict[int, Op] = {}
         self.leaves: list[_Slot] = []
+        self._frozen: list[tuple[Node, Any]] = []  # leaves outside f bound as constants, with the data bound
 
     # -- naming -------------------------------------------------------------------------------------------
     def _ref(self, x: Any) -> str:
@@ -405,16 +416,21 @@ class Program:
         return name
 
     def _mask_name(self, mask: _Mask) -> str:
-        for line in self.lines:  # where() copies its condition: the copy shares the mask's recipe
-            if line.fn is not None and getattr(line.node.data, "recipe", None) is mask.recipe:
-                return line.name
+        known = self._masks.get(id(mask.recipe))  # where() copies its condition: the copy shares the recipe
+        if known is not None:
+            return known
         fn, operands = mask.recipe  # (not reached for masks made by comparisons, which are recorded first)
-        name = f"m{sum(1 for ln in self.lines if ln.fn is not None) + 1}"
-        line = _Line(name, None, fn, [self._ref(o) for o in operands], None, mask.shape, mask.dtype, False,
-                     Tensor(np.asarray(mask)))
+        line = _Line(f"m{len(self._masks) + 1}", None, fn, [self._ref(o) for o in operands], None, mask.shape,
+                     mask.dtype, False, Tensor(np.asarray(mask)))
+        self._add_mask(line, mask.recipe)
+        return line.name
+
+    def _add_mask(self, line: _Line, recipe: tuple) -> None:
+        """Append a mask line, indexed by its recipe (a lookup per use, not a scan of the lines: a program of
+        10^5 comparisons traces in linear time)."""
         self.lines.append(line)
-        self._lines_by_name[name] = line
-        return name
+        self._lines_by_name[line.name] = line
+        self._masks[id(recipe)] = line.name
 
     def _ctx(self, ctx: Any) -> Any:
         """A ctx to bind: masks inside it become references to their lines (recomputed on every call)."""
@@ -470,6 +486,8 @@ class Program:
         shown = [o if isinstance(o, str) else repr(o) for o in self.outputs]
         if self.out_kind == "none":
             return "None"
+        if self.out_kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.out_keys, shown)) + "}"
         return shown[0] if self.out_kind == "single" else ", ".join(shown)
 
     def _show_arg(self, ref: str) -> str:
@@ -594,7 +612,8 @@ class Program:
         if mode == "source":
             outs = [o if isinstance(o, str) else _literal(o) for o in self.outputs]
             grads = self._source_grads()
-            shown = {"none": "None", "single": outs[0] if outs else "None"}.get(
+            shown = {"none": "None", "single": outs[0] if outs else "None",
+                     "dict": "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(self.out_keys, outs)) + "}"}.get(
                 self.out_kind, "(" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")")
             body.append(f"return {shown}, {{{', '.join(f'{n!r}: {n2}' for n, n2 in grads)}}}")
         else:
@@ -722,10 +741,55 @@ class Program:
         return fn
 
     def __call__(self, *args: Any) -> Any:
-        """Replay the program on new arguments of the same shapes and dtypes (no checks: see :func:`compile`)."""
-        nodes = [a for a in args if isinstance(a, Node)]
+        """Replay the program on new arguments of the same kinds, shapes, dtypes and requires-grad flags as the
+        traced ones (anything else is a TypeError: :func:`compile` retraces for new signatures instead). Other
+        arguments were constants of the trace and are ignored."""
+        nodes = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args if isinstance(a, (Node, np.ndarray))]
+        self._check(nodes)
+        stale = self._stale()
+        if stale is not None:
+            raise TypeError(f"program {self.name!r}: {stale} since it was traced; trace again, or use "
+                            "autograd.compile, which retraces")
         outs, saved = self._compile()(*nodes)
         return self._wrap(outs, saved, nodes)
+
+    def _stale(self) -> str | None:
+        """Why the program no longer describes the leaves it reads outside its arguments, or None: a parameter
+        whose shape, dtype or requires_grad changed (the unbroadcasting, casts and stores are fixed), or a leaf
+        that was bound as a constant and now requires grad (unfrozen: it would get no gradient) or holds another
+        array (replaced ``.data``: the program would read the old one)."""
+        for s in self.params:
+            n = s.node
+            if not n.requires_grad:
+                return f"parameter {s.name} no longer requires grad"
+            if s.kind == "tensor" and (n.data.shape != s.shape or n.data.dtype != s.dtype):
+                return (f"parameter {s.name} changed from {s.shape} {s.dtype} to {n.data.shape} {n.data.dtype}")
+        for n, data in self._frozen:
+            if n.requires_grad:
+                return f"{n.label or 'a constant leaf'} now requires grad"
+            if n.data is not data:
+                return f"the data of {n.label or 'a constant leaf'} was replaced"
+        return None
+
+    def _check(self, nodes: list[Node]) -> None:
+        """Refuse arguments the program was not traced for: its shapes, dtypes, unbroadcasting and gradient
+        stores are fixed, so a replay on others would give wrong numbers or a numpy error from deep inside."""
+        def sig(kind: str, shape: Any, dtype: Any, rg: bool) -> str:
+            if kind == "value":
+                return "a Value" if rg else "a Constant"
+            return f"a Tensor of shape {tuple(shape)}, {np.dtype(dtype)}, requires_grad={rg}"
+
+        if len(nodes) != len(self.inputs):
+            raise TypeError(f"program {self.name!r}: traced with {len(self.inputs)} Value/Tensor argument(s), "
+                            f"called with {len(nodes)}")
+        for s, a in zip(self.inputs, nodes):
+            kind = "value" if isinstance(a, Value) else "tensor"
+            rg = not isinstance(a, Constant) and (kind == "value" or bool(a.requires_grad))
+            shape, dtype = ((), "float64") if kind == "value" else (a.data.shape, a.data.dtype)
+            if (kind, tuple(shape), np.dtype(dtype), rg) != (s.kind, tuple(s.shape), np.dtype(s.dtype), s.rg):
+                raise TypeError(f"program {self.name!r}: argument {s.name} was traced as "
+                                f"{sig(s.kind, s.shape, s.dtype, s.rg)}, got {sig(kind, shape, dtype, rg)}; "
+                                "trace again for these arguments, or use autograd.compile, which retraces")
 
     def _wrap(self, outs: tuple, saved: tuple, nodes: list[Node]) -> Any:
         results = []
@@ -749,6 +813,8 @@ class Program:
             return None
         if self.out_kind == "single":
             return results[0]
+        if self.out_kind == "dict":
+            return dict(zip(self.out_keys, results))
         return tuple(results) if self.out_kind == "tuple" else results
 
     def _traced_values(self) -> tuple[tuple, tuple]:
@@ -1020,6 +1086,8 @@ def _flatten(result: Any) -> tuple[str, list[Any]]:
         return "tuple", list(result)
     if isinstance(result, list):
         return "list", list(result)
+    if isinstance(result, dict):  # (its keys are checked and kept by _build)
+        return "dict", list(result.values())
     return "single", [result]
 
 
@@ -1054,6 +1122,13 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
         if known is not None:
             return known
         if node.requires_grad and not isinstance(node, Constant) and not isinstance(node.data, _Mask):
+            if node._fn is not None:  # its gradient would have to flow on into a graph the trace did not record
+                raise TraceError(
+                    f"trace {name!r}: f uses {node.label or type(node).__name__} (made by {node._fn.name} before "
+                    "f was called), a node that requires grad but is not a leaf; a program cannot send gradients "
+                    "into a graph recorded outside it. Compute it inside f, pass it as an argument (a backward() "
+                    "of f's result outside f flows on through it), or .detach() it if no gradient should."
+                )
             kind = "value" if isinstance(node, Value) else "tensor"
             kinds.add(kind)
             s = _Slot(_unique(node.label, taken, f"p{len(p.params)}"), node, kind,
@@ -1066,6 +1141,8 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
             slots_by_copy[id(node)] = s
             return s.name
         rg[id(node)] = False
+        if node._fn is None and not isinstance(node.data, _Mask):
+            p._frozen.append((node, node.data))  # a leaf read as a constant: see Program._stale
         return p._ref(node)
 
     # forward lines, in the order the nodes were made, masks where they were made
@@ -1077,10 +1154,8 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
             mt, fn, operands, _ = masks[mi]
             mi += 1
             refs = [p._ref(o) if not isinstance(o, Node) or id(o) in p._names else leaf(o) for o in operands]
-            line = _Line(f"m{sum(1 for ln in p.lines if ln.op is None) + 1}", None, fn, refs, None,
-                         mt.data.shape, mt.data.dtype, False, mt)
-            p.lines.append(line)
-            p._lines_by_name[line.name] = line
+            line = _Line(f"m{len(p._masks) + 1}", None, fn, refs, None, mt.data.shape, mt.data.dtype, False, mt)
+            p._add_mask(line, mt.data.recipe)
             p._names[id(mt)] = line.name
         if node is None:
             break
@@ -1112,7 +1187,22 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
             p.events.append(("backward", pos, _backward_program(p, root, seed, rg, slots_by_copy)))
         else:
             p.events.append(("eager", _op_lines_before(p, e[1]), e[2], e[3], e[4]))
+    if p.backward_programs():
+        for slot in p.inputs:
+            a = slot.node
+            if slot.rg and a._fn is not None:
+                raise TraceError(
+                    f"trace {name!r}: argument {slot.name} was made by {a._fn.name} (it is not a leaf) and f calls "
+                    "backward(): eagerly the gradient flows on through it into its graph, but a program's backward "
+                    "stops at its arguments. Pass leaves (compute it inside f, or .detach() it), or call backward() "
+                    "on f's result outside f, which does flow on."
+                )
     p.out_kind, outs = _flatten(result)
+    if p.out_kind == "dict":
+        bad = [k for k in result if not isinstance(k, str)]
+        if bad:
+            raise TraceError(f"trace {name!r}: returns a dict with the key {bad[0]!r}; its keys must be strings")
+        p.out_keys = list(result)
     for k, o in enumerate(outs):
         if isinstance(o, Node):
             ref = p._names.get(id(o)) or leaf(o)
@@ -1122,8 +1212,8 @@ def _build(tracer: _Tracer, name: str, f: Callable, args: tuple, originals: list
         elif o is None or isinstance(o, (int, float, str, bool)):
             p.outputs.append(o)
         else:
-            raise TraceError(f"trace {name!r}: returns {type(o).__name__}; return Values or Tensors (or a tuple or "
-                             "list of them)")
+            raise TraceError(f"trace {name!r}: returns {type(o).__name__}; return Values or Tensors (or a tuple, "
+                             "list or dict of them)")
     p.leaves = [s for s in p.inputs + p.params if s.rg]
     return p
 
@@ -1260,6 +1350,9 @@ class Compiled:
                             "name); bind constant keyword arguments with functools.partial before compiling")
         key = _key(args)
         program = self.programs.get(key)
+        if program is not None and program._stale() is not None:  # a parameter changed shape, was unfrozen, ...
+            del self.programs[key]
+            program = None
         if program is None:
             program, _ = _trace(self.f, args)
             self.traces += 1

@@ -16,6 +16,7 @@ Keras adds its ``History`` and ``ProgbarLogger``.
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 import sys
 import warnings
@@ -84,11 +85,30 @@ class LambdaCallback(Callback):
              "on_train_batch_begin", "on_train_batch_end")
 
     def __init__(self, **hooks: Callable[..., Any] | None) -> None:
+        # checked here, so a wrong hook fails before training rather than after an epoch has changed the weights
         for name, fn in hooks.items():
             if name not in self.HOOKS:
                 raise TypeError(f"LambdaCallback: unknown hook {name!r}; hooks are {', '.join(sorted(self.HOOKS))}")
-            if fn is not None:
-                setattr(self, name, fn)
+            if fn is None:
+                continue
+            args = "(logs)" if name in ("on_train_begin", "on_train_end") else "(index, logs)"
+            if not callable(fn):
+                raise TypeError(f"LambdaCallback: {name} must be a function {args}, got {type(fn).__name__} {fn!r}")
+            try:
+                signature = inspect.signature(fn)
+            except (TypeError, ValueError):  # a builtin without a signature: take it on trust
+                signature = None
+            if signature is not None:
+                try:
+                    signature.bind(*([{}] if args == "(logs)" else [0, {}]))
+                except TypeError:
+                    raise TypeError(f"LambdaCallback: {name} is called as {name}{args}, but the function given takes "
+                                    f"{signature}") from None
+            twin = name.replace("_train_batch", "_batch") if "_train_batch" in name else \
+                name.replace("_batch", "_train_batch") if "_batch" in name else None
+            if twin is not None and hooks.get(twin) is not None:
+                raise TypeError(f"LambdaCallback: {name} and {twin} are two names of one hook; give one of them")
+            setattr(self, name, fn)
 
 
 class History(Callback):
@@ -317,6 +337,9 @@ class ProgressBar(Callback):
     """
 
     def __init__(self, verbose: int = 1) -> None:
+        if verbose not in (0, 1, 2) or isinstance(verbose, str):
+            raise ValueError(f"ProgressBar: verbose must be 0 (silent), 1 (progress bars) or 2 (a line per epoch), "
+                             f"got {verbose!r}")
         self.verbose = verbose
         self.epochs = self.n_batches = 0
         self.tqdm = None

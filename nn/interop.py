@@ -298,12 +298,17 @@ def _activation_from_torch(m: Any, tnn: Any) -> tuple[str | Module | None, bool]
         if m.dim is None:
             raise ConversionError("from_torch: Softmax(dim=None) picks its axis by a legacy rule; give dim")
         return ("softmax" if m.dim == -1 else Softmax(m.dim)), True
+    if type(m) is tnn.LogSoftmax:  # what to_torch writes for F.log_softmax, so the round trip closes
+        if m.dim != -1:
+            raise ConversionError(f"from_torch: LogSoftmax(dim={m.dim}) has no layer here; nn.functional.log_softmax "
+                                  "works over the last axis (dim=-1)")
+        return F.log_softmax, True
     return None, False
 
 
-def _as_layer(act: str | Module | None) -> Module:
-    if isinstance(act, Module):
-        return act
+def _as_layer(act: Any) -> Any:
+    if isinstance(act, Module) or callable(act):
+        return act  # a layer, or a function of nn.functional (a Sequential calls it)
     return {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "softplus": Softplus,
             "softmax": Softmax, None: Identity}[act]()
 
@@ -315,7 +320,8 @@ def from_torch(module: Any, optimizer: Any = None, *, rng: Any = None) -> Any:
 
     ``Linear`` becomes ``Dense`` with ``W = weight.T``, joined with the activation that follows it
     (``Linear, ReLU`` -> ``Dense(..., activation="relu")``, as chainrule models are written); ``ReLU``, ``Sigmoid``,
-    ``Tanh``, ``LeakyReLU``, ``Softplus``, ``Softmax``, ``Identity``, ``Dropout`` (masks from ``rng``) and
+    ``Tanh``, ``LeakyReLU``, ``Softplus``, ``Softmax``, ``LogSoftmax`` (dim=-1, as ``nn.functional.log_softmax``),
+    ``Identity``, ``Dropout`` (masks from ``rng``) and
     ``Flatten`` map to the layers of the same names; nested ``Sequential`` s are flattened. Anything else raises
     :class:`ConversionError` naming the first unsupported module.
     """
@@ -342,7 +348,11 @@ def from_torch(module: Any, optimizer: Any = None, *, rng: Any = None) -> Any:
                 nxt, is_act = _activation_from_torch(flat[i + 1][1], tnn)
                 if is_act:
                     act, i = nxt, i + 1
-            dtype = np.dtype(str(m.weight.dtype).removeprefix("torch."))
+            dtype = str(m.weight.dtype).removeprefix("torch.")
+            if dtype not in ("float16", "float32", "float64"):
+                raise ConversionError(f"from_torch: {where}, {m!r}, has {dtype} weights, which numpy has no float "
+                                      "type for; convert it first (module.float() or module.double())")
+            dtype = np.dtype(dtype)
             d = Dense(m.in_features, m.out_features, act, bias=m.bias is not None, dtype=dtype, rng=0)
             d.W.data[...] = m.weight.detach().cpu().numpy().T
             if m.bias is not None:
@@ -357,8 +367,8 @@ def from_torch(module: Any, optimizer: Any = None, *, rng: Any = None) -> Any:
             if not is_act:
                 raise ConversionError(
                     f"from_torch: cannot convert {where}, {m!r} ({type(m).__module__}.{type(m).__qualname__}): "
-                    "supported are Sequential, Linear, ReLU, Sigmoid, Tanh, LeakyReLU, Softplus, Softmax, Identity, "
-                    "Dropout and Flatten"
+                    "supported are Sequential, Linear, ReLU, Sigmoid, Tanh, LeakyReLU, Softplus, Softmax, LogSoftmax, "
+                    "Identity, Dropout and Flatten"
                 )
             layers.append(_as_layer(act))
         i += 1
@@ -600,11 +610,16 @@ def export_onnx(
     """
     from autograd.onnx import export_onnx as trace_export
 
+    if not isinstance(model, Module):
+        raise TypeError(f"export_onnx: model must be a chainrule nn.Module, got {type(model).__name__}; export a "
+                        "function with autograd.export_onnx(f, example_args, path)")
     x = np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    if x.ndim == 0:
-        raise ValueError(f"export_onnx: example_input must be a batch with a leading batch axis, got shape {x.shape}")
+    if x.ndim < 2:  # (n,) is one sample to a Dense layer: its feature axis would be written as the dynamic batch
+        raise ValueError(f"export_onnx: example_input must be a batch (N, features...) whose axis 0 is the batch, got "
+                         f"shape {x.shape}" + (f"; for one sample pass x[None] (shape (1, {x.shape[0]}))"
+                                                if x.ndim == 1 else ""))
     twin = _tensor_twin(model, x.dtype)
     was_training = model.training
     twin.eval()

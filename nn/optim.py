@@ -557,6 +557,7 @@ def _vector_norm(x: np.ndarray, p: float) -> float:
         return float(np.sum(a**p) ** (1.0 / p))
 
 
+@eager  # in-place on .grad: a compiled training step must clip on every call, not only while tracing
 def clip_grad_norm_(
     params: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
 ) -> float:
@@ -594,6 +595,7 @@ def clip_grad_norm_(
     return total
 
 
+@eager
 def clip_grad_value_(params: Any, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place (PyTorch)."""
     if not isinstance(clip_value, (int, float, np.integer, np.floating)) or not clip_value >= 0:

@@ -384,7 +384,12 @@ def _compiled_step(model: Any, loss_fn: Callable[..., Any], opt: Any) -> Callabl
 
     def step(model: Any, xb: Tensor, yb: Tensor, loss_fn: Callable[..., Any], optimizer: Any, *,
              per_class: bool = False, where: str = "this batch") -> tuple[Any, Tensor, float]:
-        pred, yb, loss = forward_backward(xb, yb)
+        try:
+            pred, yb, loss = forward_backward(xb, yb)
+        except autograd.TraceError as e:  # say which choice of the user's it is, not only the line deep inside
+            raise autograd.TraceError(f"fit(compile=True): the batch step (the model, then the loss "
+                                      f"{getattr(loss_fn, '__name__', type(loss_fn).__name__)!r}) cannot be "
+                                      f"compiled; use compile=False. The trace said: {e}") from None
         value = _scalar(loss)
         if not math.isfinite(value):
             raise FloatingPointError(f"fit: the loss became {value} in {where}; training stopped. Try a smaller "
