@@ -281,9 +281,10 @@ def plot_loss_surface(
         c = colors(i % 10)
         ax.plot(pts[:, 0], pts[:, 1], "-", color=c, linewidth=1.8, marker=".", markersize=3, label=name)
         ax.plot(pts[0, 0], pts[0, 1], "o", color=c, markersize=7)
-        ax.plot(pts[-1, 0], pts[-1, 1], "x", color=c, markersize=9, markeredgewidth=2)
+        ax.plot(pts[-1, 0], pts[-1, 1], "x", color=c, markersize=9, markeredgewidth=2, zorder=4)
     if minimum is not None:
-        ax.plot(*minimum, "*", color="gold", markersize=15, markeredgecolor="black", label="minimum")
+        # drawn under the paths, so an end cross on the minimum stays visible
+        ax.plot(*minimum, "*", color="gold", markersize=18, markeredgecolor="black", label="minimum", zorder=1.5)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_xlabel("$w_1$")
@@ -297,7 +298,7 @@ def plot_loss_surface(
 
 def optimizer_paths(
     f: Callable[[Value, Value], Value], start: tuple[float, float], optimizers: Mapping[str, Callable[[list], Any]],
-    steps: int = 100,
+    steps: int = 100, diverged: str = "raise", limit: float = 1e6,
 ) -> dict[str, np.ndarray]:
     """Run each optimizer from ``start`` on J(w1, w2) = ``f(w1, w2)`` (two ``Value`` s) and record where it goes.
 
@@ -305,7 +306,14 @@ def optimizer_paths(
     ``{"SGD": lambda p: nn.optim.SGD(p, lr=0.01), "Adam": lambda p: nn.optim.Adam(p, lr=0.1)}`` (an optimizer
     class works too, with its defaults). Each step is the lecture's loop: zero_grad, J.backward(), step.
     Returns name -> array of shape (steps + 1, 2), the start included.
+
+    An optimizer *diverges* when the loss stops being finite or a weight grows past ``limit``. With
+    ``diverged="raise"`` that is a ``FloatingPointError`` naming the optimizer and the step; with
+    ``diverged="stop"`` its path simply ends at the last point reached (shorter than ``steps + 1``), so a
+    notebook can draw a learning rate that is too large instead of stopping.
     """
+    if diverged not in ("raise", "stop"):
+        raise ValueError(f"optimizer_paths: diverged must be 'raise' or 'stop', got {diverged!r}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"optimizer_paths: steps must be an integer >= 0, got {steps!r}")
     out: dict[str, np.ndarray] = {}
@@ -317,7 +325,9 @@ def optimizer_paths(
             loss = f(w1, w2)
             if not isinstance(loss, Value):
                 raise TypeError(f"optimizer_paths: f must return a Value, got {type(loss).__name__}")
-            if not np.isfinite(loss.data):
+            if not np.isfinite(loss.data) or (diverged == "stop" and max(abs(w1.data), abs(w2.data)) > limit):
+                if diverged == "stop":
+                    break
                 raise FloatingPointError(
                     f"optimizer_paths: {name} diverged: the loss is {loss.data} at step {t} (at w = {path[-1]}); "
                     "lower its learning rate"

@@ -301,3 +301,15 @@ def test_history_epochs_are_whole_numbers_on_the_axis():
     fig.canvas.draw()
     ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 21]
     assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_optimizer_paths_can_stop_at_divergence_instead_of_raising():
+    """A notebook draws a learning rate that is too large: the path ends where the weights blew up."""
+    paths = plot.optimizer_paths(rosenbrock, (-1.5, 1.5), {"SGD": lambda p: nn.optim.SGD(p, lr=1.0)}, steps=50,
+                                 diverged="stop")
+    path = paths["SGD"]
+    assert 1 < len(path) < 51 and np.isfinite(path).all()
+    fig = plot.plot_loss_surface(rosenbrock, paths=paths, resolution=20)
+    assert fig.axes[0].get_lines()
+    with pytest.raises(ValueError, match="diverged must be 'raise' or 'stop'"):
+        plot.optimizer_paths(rosenbrock, (0, 0), {"SGD": nn.optim.SGD}, steps=1, diverged="ignore")

@@ -1,20 +1,33 @@
-"""Every course notebook runs top to bottom, and is stored with its outputs cleared."""
+"""Every course notebook runs top to bottom with its claims checked, and is stored with its outputs cleared.
+
+The notebooks state what their numbers show through ``nn.course.claim``: in a student's run a claim that no longer
+holds prints a note; here (``CHAINRULE_STRICT_CLAIMS=1``) it fails the test.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from nn.course import STRICT_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def code_cells(path: Path) -> list[str]:
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
 
 def test_the_course_is_there() -> None:
     names = [p.name for p in NOTEBOOKS]
     assert len(names) >= 7, names
+    numbers = [name[:2] for name in names]
+    assert len(set(numbers)) == len(numbers), f"two notebooks share a number: {names}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -28,17 +41,18 @@ def test_outputs_are_cleared_in_git(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
+def test_no_bare_assert_stops_a_student(path: Path) -> None:
+    """A student who changes a learning rate must not be stopped by an assert: claims go through claim()."""
+    bare = [line.strip() for src in code_cells(path) for line in src.splitlines() if re.match(r"^\s*assert\b", line)]
+    assert not bare, f"{path.name}: use nn.course.claim instead of assert: {bare}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    env_before = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "Agg"
-    try:
-        client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
-        client.execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = env_before
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv(STRICT_ENV, "1")  # the kernel inherits it: a claim the numbers do not show fails
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
