@@ -1,7 +1,7 @@
 """Pictures for the lecture's lessons (matplotlib, imported only when a function is called).
 
-* :func:`plot_decision_boundary` -- a 2-D classifier's regions, red (class 0) versus green (class 1) as the
-  lecture draws them, with the p = 0.5 contour;
+* :func:`plot_decision_boundary` -- a 2-D classifier's regions with the p = 0.5 contour, the classes in a
+  colour-blind-safe palette with a marker each (:func:`set_palette` ``("lecture")`` for the slides' red and green);
 * :func:`plot_history` -- loss and metrics per epoch, training against validation, the best epoch and the early
   stop marked;
 * :func:`plot_loss_surface` with :func:`optimizer_paths` -- a function of two parameters as contours, with the
@@ -19,9 +19,38 @@ import numpy as np
 
 from autograd import Tensor, Value, no_grad
 
-__all__ = ["plot_decision_boundary", "plot_history", "plot_loss_surface", "optimizer_paths", "RED", "GREEN"]
+__all__ = ["plot_decision_boundary", "plot_history", "plot_loss_surface", "optimizer_paths", "RED", "GREEN",
+           "PALETTES", "set_palette", "class_style"]
 
 RED, GREEN = "#d62728", "#2ca02c"
+
+#: two-class styles. "colorblind" (the default): Okabe and Ito's vermillion and blue, told apart by every form of
+#: colour blindness, and a different marker per class, so the classes differ even in grey; the background runs
+#: through a red-blue map. "lecture": the slides' red and green (with the same two markers).
+PALETTES: dict[str, dict[str, Any]] = {
+    "colorblind": {"colors": ("#d55e00", "#0072b2"), "markers": ("o", "s"), "cmap": "RdBu",
+                   "names": ("orange", "blue")},
+    "lecture": {"colors": (RED, GREEN), "markers": ("o", "s"), "cmap": "RdYlGn", "names": ("red", "green")},
+}
+_palette = ["colorblind"]
+
+
+def set_palette(name: str) -> None:
+    """Choose the two-class style of every later picture: ``"colorblind"`` (default) or ``"lecture"``."""
+    if name not in PALETTES:
+        raise ValueError(f"set_palette: unknown palette {name!r}; choose one of {sorted(PALETTES)}")
+    _palette[0] = name
+
+
+def class_style(c: int, palette: str | None = None) -> dict[str, Any]:
+    """Colour and marker of class ``c`` (0 or 1) for ``ax.scatter(..., **class_style(c))``."""
+    pal = PALETTES[palette or _palette[0]]
+    return {"c": [pal["colors"][c]], "marker": pal["markers"][c], "edgecolors": "black", "linewidths": 0.5}
+
+
+def _legend_outside(ax: Any) -> None:
+    """The legend to the right of the axes, where it cannot cover data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8)
 
 
 def _pyplot() -> Any:
@@ -90,9 +119,9 @@ def _predict_grid(model: Any, grid: np.ndarray, value_model: bool | None = None)
 
 def plot_decision_boundary(
     model: Any, X: Any, y: Any, ax: Any = None, resolution: int | None = None, padding: float = 0.5,
-    from_logits: bool | None = None, title: str | None = None,
+    from_logits: bool | None = None, title: str | None = None, palette: str | None = None,
 ) -> Any:
-    """Colour the plane by the model's prediction and draw the points: class 0 red, class 1 green.
+    """Colour the plane by the model's prediction and draw the points, one colour and marker per class.
 
     ``model`` maps an (n, 2) Tensor to one output column (binary) or to one column per class; or it is a model
     of Values (:class:`nn.Perceptron`, :class:`nn.MLP`, or a function of one point ``[x1, x2]`` returning a
@@ -103,7 +132,14 @@ def plot_decision_boundary(
     model is run in eval mode, recording no graph, on a ``resolution`` x ``resolution`` grid that extends
     ``padding`` beyond the data; by default 200 x 200 for a Tensor model and 80 x 80 for a Value model (each
     point is one pass through Python: 6400 passes of a 2-16-16-1 MLP take about a second).
+
+    Two classes are drawn in the ``palette`` chosen by :func:`set_palette` (colour-blind safe by default, a
+    different marker per class; ``palette="lecture"`` for the slides' red and green); the legend sits to the
+    right of the picture, off the data.
     """
+    if palette is not None and palette not in PALETTES:
+        raise ValueError(f"plot_decision_boundary: unknown palette {palette!r}; choose one of {sorted(PALETTES)}")
+    pal = PALETTES[palette or _palette[0]]
     plt = _pyplot()
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -123,25 +159,26 @@ def plot_decision_boundary(
         logits = from_logits if from_logits is not None else bool(z.min() < 0 or z.max() > 1)
         p = 1.0 / (1.0 + np.exp(-z)) if logits else z
         p = p.reshape(xx.shape)
-        ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap="RdYlGn", alpha=0.35, vmin=0, vmax=1)
+        ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap=pal["cmap"], alpha=0.35, vmin=0, vmax=1)
         ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=1.5)
-        colors = {0: RED, 1: GREEN}
+        colors = dict(enumerate(pal["colors"]))
     else:
         k = out.shape[-1]
         cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
-        palette = [RED, GREEN] if k == 2 else [cmap(i) for i in range(k)]  # two classes: red vs green everywhere
+        shades = list(pal["colors"]) if k == 2 else [cmap(i) for i in range(k)]  # two classes: as in binary
         region = out.argmax(axis=-1).reshape(xx.shape)
-        ax.contourf(xx, yy, region, levels=np.arange(k + 1) - 0.5, colors=palette, alpha=0.3)
-        colors = dict(enumerate(palette))
+        ax.contourf(xx, yy, region, levels=np.arange(k + 1) - 0.5, colors=shades, alpha=0.3)
+        colors = dict(enumerate(shades))
+    markers = "osD^v<>phX"
     for c in classes:
         sel = y == c
         ax.scatter(X[sel, 0], X[sel, 1], c=[colors.get(int(c), "grey")], edgecolors="black", linewidths=0.5,
-                   s=25, label=f"class {int(c)}")
+                   s=25, marker=markers[int(c) % len(markers)], label=f"class {int(c)}")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.legend(loc="best")
+    _legend_outside(ax)
     if title:
         ax.set_title(title)
     return fig
@@ -153,7 +190,8 @@ def plot_decision_boundary(
 
 
 def plot_history(history: Any, keys: Sequence[str] | None = None, axes: Any = None) -> Any:
-    """One panel per quantity (``loss``, then each metric): training solid, validation dashed, epochs from 1.
+    """One panel per quantity (``loss``, then each metric): training solid, validation dashed, epochs from 1;
+    each panel's legend under it, off the data.
 
     With early stopping, a dotted vertical line marks the best epoch (its value circled on the monitored curve,
     labelled "restored" when those weights were loaded back) and a dash-dot line the epoch training stopped.
@@ -197,7 +235,8 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, axes: Any = No
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.set_title(key)
-        ax.legend(loc="best")
+        # under the panel, below the epoch axis: off the data
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

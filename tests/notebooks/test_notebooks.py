@@ -25,7 +25,7 @@ def code_cells(path: Path) -> list[str]:
 
 def test_the_course_is_there() -> None:
     names = [p.name for p in NOTEBOOKS]
-    assert len(names) >= 7, names
+    assert len(names) >= 8, names
     numbers = [name[:2] for name in names]
     assert len(set(numbers)) == len(numbers), f"two notebooks share a number: {names}"
 
