@@ -83,3 +83,25 @@ def test_a_classic_mistake_is_named(name: str) -> None:
     answer, says = WRONG[name]
     verdict = course.verdict(name, answer)
     assert not verdict.ok and says in verdict.message, verdict.message
+
+
+def test_the_early_stopping_exercise_is_the_rule_the_library_follows() -> None:
+    """The exercise's rule (and its solution) stop where nn.train.EarlyStopping stops, on random loss curves."""
+    import numpy as np
+
+    from nn.train import EarlyStopping
+
+    solution = runpy.run_path(str(ROOT / "notebooks" / "solutions" / "08_overfitting.py"))["early_stopping"]
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        losses = list(rng.random(int(rng.integers(1, 15))).round(2))
+        patience = int(rng.integers(1, 5))
+        callback = EarlyStopping(monitor="val_loss", patience=patience)
+        callback.on_train_begin()
+        stopped = None
+        for epoch, loss in enumerate(losses):
+            callback.on_epoch_end(epoch, {"val_loss": loss})
+            if callback.stopped_epoch:
+                stopped = epoch
+                break
+        assert solution(losses, patience) == (callback.best_epoch, stopped), (losses, patience)
