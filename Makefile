@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.chainrule-installed
 
-.PHONY: setup demo test lint bench notebooks clean
+.PHONY: setup demo test lint bench notebooks figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: setup
 	$(BIN)/python -m pip install -q 'micrograd==0.1.0'
 	-$(BIN)/python -m pip install -q 'torch==2.13.0' --only-binary=:all: 2>/dev/null
 	$(BIN)/python -m benchmarks
+
+# The README's pictures, regenerated from the code (never edited by hand): the demo writes them into docs/.
+figures: setup
+	$(BIN)/chainrule-demo --out docs --quiet
 
 notebooks: setup
 	$(BIN)/python -m pip install -q -e '.[course]'

@@ -45,18 +45,26 @@ def perceptron(out: IO[str] = sys.stdout) -> Value:
 
 
 def tiny_network(out: IO[str] = sys.stdout) -> Value:
-    """x -> z1 = x w1 -> y_hat = g(z1 w2) -> J = (y_hat - y)^2, stepped through and explained."""
-    x, y = Value(1.5, label="x"), Value(1.0, label="y")
+    """x -> z1 = x w1 -> z2 = z1 w2 -> y_hat = g(z2) -> J = (y_hat - y)^2, stepped through and explained.
+
+    The input x and the target y are constants (data, not weights: they get no gradient); every node has the
+    lecture's name, so each step line reads like the slide.
+    """
+    x, y = autograd.Constant(1.5, label="x"), autograd.Constant(1.0, label="y")
     w1, w2 = Value(0.8, label="w1"), Value(-0.5, label="w2")
     z1 = x * w1
     z1.label = "z1"
-    y_hat = (z1 * w2).sigmoid()
+    z2 = z1 * w2
+    z2.label = "z2"
+    y_hat = z2.sigmoid()
     y_hat.label = "y_hat"
     error = y_hat - y
     error.label = "error"
     J = error**2
     J.label = "J"
-    print("\n2. Backpropagation, one step at a time:  z1 = x*w1,  y_hat = g(z1*w2),  J = (y_hat - y)^2", file=out)
+    print("\n2. Backpropagation, one step at a time:  z1 = x*w1,  z2 = z1*w2,  y_hat = g(z2),  J = (y_hat - y)^2",
+          file=out)
+    print("   (x and the target y are constants: data, not weights, so they receive no gradient)", file=out)
     for step in autograd.backward_steps(J):
         if step.op is not None:
             print(f"   {step}", file=out)
@@ -75,7 +83,7 @@ def train_red_green(epochs: int = 150, verbose: int = 1, out: IO[str] = sys.stdo
         nn.Dense(16, 16, activation="tanh", rng=2),
         nn.Dense(16, 1, rng=3),
     )
-    print(f"\n3. Training {model.__class__.__name__} 2-16-16-1 on {len(X)} red/green points (two moons)", file=out)
+    print(f"\n3. Training {model.__class__.__name__} 2-16-16-1 on {len(X)} points of two classes (two moons)", file=out)
     optimizer = nn.Adam(model.parameters(), lr=0.03)
     callbacks = []
     if verbose and not sys.stderr.isatty():  # a log, not a terminal: a line every 25 epochs instead of a bar
@@ -88,6 +96,21 @@ def train_red_green(epochs: int = 150, verbose: int = 1, out: IO[str] = sys.stdo
                         callbacks=callbacks, verbose=verbose)
     last = {k: v[-1] for k, v in history.history.items()}
     print(f"   after {epochs} epochs: " + ", ".join(f"{k} {v:.4f}" for k, v in last.items()), file=out)
+    val = history.history.get("val_loss", [])
+    if val:
+        best = int(np.argmin(val))
+        print(f"   best epoch: {best + 1} of {len(val)}, validation loss {val[best]:.4f}"
+              f" (last epoch: {val[-1]:.4f})", file=out)
+        n_val = len(X) - int(len(X) * 0.8)
+        X_train, y_train = X[: len(X) - n_val], y[: len(X) - n_val]
+        after = train.evaluate(model, X_train, y_train.reshape(-1, 1).astype(np.float64), "bce_with_logits")["loss"]
+        hold = train.evaluate(model, X[len(X) - n_val:], y[len(X) - n_val:].reshape(-1, 1).astype(np.float64),
+                              "bce_with_logits")["loss"]
+        print(f"   Reading the loss curve: measured with the same final weights, the {len(X) - n_val} training points"
+              f" have\n   loss {after:.4f} and the {n_val} validation points {hold:.4f}. So where the validation curve "
+              "lies below the\n   training curve, its points are simply easier for this network; with so few"
+              " of them that\n   can happen. Overfitting would show the other way round: validation rising above "
+              "training.", file=out)
     return model, X, y, history
 
 
@@ -110,12 +133,13 @@ def write_pictures(perceptron_output: Value, model, X, y, history, folder: str, 
     except ImportError:
         print("   (matplotlib is missing: pip install 'chainrule[course]' for the pictures)", file=out)
         return written
-    fig = plot.plot_decision_boundary(model, X, y, title="Red vs green: what the network learned")
+    fig = plot.plot_decision_boundary(model, X, y, title="What the network learned (all 200 points)")
     written.append(os.path.join(folder, "decision_boundary.png"))
-    fig.savefig(written[-1], dpi=100)
+    fig.savefig(written[-1], dpi=100, bbox_inches="tight")
     fig = plot.plot_history(history)
+    fig.suptitle("training (solid) against validation (dashed, 20% of the points held out)", y=1.02)
     written.append(os.path.join(folder, "loss_curve.png"))
-    fig.savefig(written[-1], dpi=100)
+    fig.savefig(written[-1], dpi=100, bbox_inches="tight")
     return written
 
 

@@ -1,7 +1,7 @@
 """Pictures for the lecture's lessons (matplotlib, imported only when a function is called).
 
-* :func:`plot_decision_boundary` -- a 2-D classifier's regions, red (class 0) versus green (class 1) as the
-  lecture draws them, with the p = 0.5 contour;
+* :func:`plot_decision_boundary` -- a 2-D classifier's regions with the p = 0.5 contour, the classes in a
+  colour-blind-safe palette with a marker each (:func:`set_palette` ``("lecture")`` for the slides' red and green);
 * :func:`plot_history` -- loss and metrics per epoch, training against validation, the best epoch and the early
   stop marked;
 * :func:`plot_loss_surface` with :func:`optimizer_paths` -- a function of two parameters as contours, with the
@@ -21,9 +21,38 @@ from autograd import Tensor, Value, no_grad
 
 from ._util import eval_mode, to_numpy
 
-__all__ = ["plot_decision_boundary", "plot_history", "plot_loss_surface", "optimizer_paths", "RED", "GREEN"]
+__all__ = ["plot_decision_boundary", "plot_history", "plot_loss_surface", "optimizer_paths", "RED", "GREEN",
+           "PALETTES", "set_palette", "class_style"]
 
 RED, GREEN = "#d62728", "#2ca02c"
+
+#: two-class styles. "colorblind" (the default): Okabe and Ito's vermillion and blue, told apart by every form of
+#: colour blindness, and a different marker per class, so the classes differ even in grey; the background runs
+#: through a red-blue map. "lecture": the slides' red and green (with the same two markers).
+PALETTES: dict[str, dict[str, Any]] = {
+    "colorblind": {"colors": ("#d55e00", "#0072b2"), "markers": ("o", "s"), "cmap": "RdBu",
+                   "names": ("orange", "blue")},
+    "lecture": {"colors": (RED, GREEN), "markers": ("o", "s"), "cmap": "RdYlGn", "names": ("red", "green")},
+}
+_palette = ["colorblind"]
+
+
+def set_palette(name: str) -> None:
+    """Choose the two-class style of every later picture: ``"colorblind"`` (default) or ``"lecture"``."""
+    if name not in PALETTES:
+        raise ValueError(f"set_palette: unknown palette {name!r}; choose one of {sorted(PALETTES)}")
+    _palette[0] = name
+
+
+def class_style(c: int, palette: str | None = None) -> dict[str, Any]:
+    """Colour and marker of class ``c`` (0 or 1) for ``ax.scatter(..., **class_style(c))``."""
+    pal = PALETTES[palette or _palette[0]]
+    return {"c": [pal["colors"][c]], "marker": pal["markers"][c], "edgecolors": "black", "linewidths": 0.5}
+
+
+def _legend_outside(ax: Any) -> None:
+    """The legend to the right of the axes, where it cannot cover data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8)
 
 
 def _pyplot() -> Any:
@@ -82,9 +111,9 @@ def _predict_grid(model: Any, grid: np.ndarray, value_model: bool | None = None)
 
 def plot_decision_boundary(
     model: Any, X: Any, y: Any, ax: Any = None, resolution: int | None = None, padding: float = 0.5,
-    from_logits: bool | None = None, title: str | None = None,
+    from_logits: bool | None = None, title: str | None = None, palette: str | None = None,
 ) -> Any:
-    """Colour the plane by the model's prediction and draw the points: class 0 red, class 1 green.
+    """Colour the plane by the model's prediction and draw the points, one colour and marker per class.
 
     ``model`` maps an (n, 2) Tensor to one output column (binary) or to one column per class; or it is a model
     of Values (:class:`nn.Perceptron`, :class:`nn.MLP`, or a function of one point ``[x1, x2]`` returning a
@@ -95,7 +124,14 @@ def plot_decision_boundary(
     model is run in eval mode, recording no graph, on a ``resolution`` x ``resolution`` grid that extends
     ``padding`` beyond the data; by default 200 x 200 for a Tensor model and 80 x 80 for a Value model (each
     point is one pass through Python: 6400 passes of a 2-16-16-1 MLP take about a second).
+
+    Two classes are drawn in the ``palette`` chosen by :func:`set_palette` (colour-blind safe by default, a
+    different marker per class; ``palette="lecture"`` for the slides' red and green); the legend sits to the
+    right of the picture, off the data.
     """
+    if palette is not None and palette not in PALETTES:
+        raise ValueError(f"plot_decision_boundary: unknown palette {palette!r}; choose one of {sorted(PALETTES)}")
+    pal = PALETTES[palette or _palette[0]]
     plt = _pyplot()
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -115,25 +151,26 @@ def plot_decision_boundary(
         logits = from_logits if from_logits is not None else bool(z.min() < 0 or z.max() > 1)
         p = 1.0 / (1.0 + np.exp(-z)) if logits else z
         p = p.reshape(xx.shape)
-        ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap="RdYlGn", alpha=0.35, vmin=0, vmax=1)
+        ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 11), cmap=pal["cmap"], alpha=0.35, vmin=0, vmax=1)
         ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=1.5)
-        colors = {0: RED, 1: GREEN}
+        colors = dict(enumerate(pal["colors"]))
     else:
         k = out.shape[-1]
         cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
-        palette = [RED, GREEN] if k == 2 else [cmap(i) for i in range(k)]  # two classes: red vs green everywhere
+        shades = list(pal["colors"]) if k == 2 else [cmap(i) for i in range(k)]  # two classes: as in binary
         region = out.argmax(axis=-1).reshape(xx.shape)
-        ax.contourf(xx, yy, region, levels=np.arange(k + 1) - 0.5, colors=palette, alpha=0.3)
-        colors = dict(enumerate(palette))
+        ax.contourf(xx, yy, region, levels=np.arange(k + 1) - 0.5, colors=shades, alpha=0.3)
+        colors = dict(enumerate(shades))
+    markers = "osD^v<>phX"
     for c in classes:
         sel = y == c
         ax.scatter(X[sel, 0], X[sel, 1], c=[colors.get(int(c), "grey")], edgecolors="black", linewidths=0.5,
-                   s=25, label=f"class {int(c)}")
+                   s=25, marker=markers[int(c) % len(markers)], label=f"class {int(c)}")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.legend(loc="best")
+    _legend_outside(ax)
     if title:
         ax.set_title(title)
     return fig
@@ -145,7 +182,8 @@ def plot_decision_boundary(
 
 
 def plot_history(history: Any, keys: Sequence[str] | None = None, axes: Any = None) -> Any:
-    """One panel per quantity (``loss``, then each metric): training solid, validation dashed, epochs from 1.
+    """One panel per quantity (``loss``, then each metric): training solid, validation dashed, epochs from 1;
+    each panel's legend under it, off the data.
 
     With early stopping, a dotted vertical line marks the best epoch (its value circled on the monitored curve,
     labelled "restored" when those weights were loaded back) and a dash-dot line the epoch training stopped.
@@ -189,7 +227,8 @@ def plot_history(history: Any, keys: Sequence[str] | None = None, axes: Any = No
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.set_title(key)
-        ax.legend(loc="best")
+        # under the panel, below the epoch axis: off the data
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -273,9 +312,10 @@ def plot_loss_surface(
         c = colors(i % 10)
         ax.plot(pts[:, 0], pts[:, 1], "-", color=c, linewidth=1.8, marker=".", markersize=3, label=name)
         ax.plot(pts[0, 0], pts[0, 1], "o", color=c, markersize=7)
-        ax.plot(pts[-1, 0], pts[-1, 1], "x", color=c, markersize=9, markeredgewidth=2)
+        ax.plot(pts[-1, 0], pts[-1, 1], "x", color=c, markersize=9, markeredgewidth=2, zorder=4)
     if minimum is not None:
-        ax.plot(*minimum, "*", color="gold", markersize=15, markeredgecolor="black", label="minimum")
+        # drawn under the paths, so an end cross on the minimum stays visible
+        ax.plot(*minimum, "*", color="gold", markersize=18, markeredgecolor="black", label="minimum", zorder=1.5)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_xlabel("$w_1$")
@@ -289,7 +329,7 @@ def plot_loss_surface(
 
 def optimizer_paths(
     f: Callable[[Value, Value], Value], start: tuple[float, float], optimizers: Mapping[str, Callable[[list], Any]],
-    steps: int = 100,
+    steps: int = 100, diverged: str = "raise", limit: float = 1e6,
 ) -> dict[str, np.ndarray]:
     """Run each optimizer from ``start`` on J(w1, w2) = ``f(w1, w2)`` (two ``Value`` s) and record where it goes.
 
@@ -297,7 +337,14 @@ def optimizer_paths(
     ``{"SGD": lambda p: nn.optim.SGD(p, lr=0.01), "Adam": lambda p: nn.optim.Adam(p, lr=0.1)}`` (an optimizer
     class works too, with its defaults). Each step is the lecture's loop: zero_grad, J.backward(), step.
     Returns name -> array of shape (steps + 1, 2), the start included.
+
+    An optimizer *diverges* when the loss stops being finite or a weight grows past ``limit``. With
+    ``diverged="raise"`` that is a ``FloatingPointError`` naming the optimizer and the step; with
+    ``diverged="stop"`` its path simply ends at the last point reached (shorter than ``steps + 1``), so a
+    notebook can draw a learning rate that is too large instead of stopping.
     """
+    if diverged not in ("raise", "stop"):
+        raise ValueError(f"optimizer_paths: diverged must be 'raise' or 'stop', got {diverged!r}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"optimizer_paths: steps must be an integer >= 0, got {steps!r}")
     out: dict[str, np.ndarray] = {}
@@ -309,7 +356,9 @@ def optimizer_paths(
             loss = f(w1, w2)
             if not isinstance(loss, Value):
                 raise TypeError(f"optimizer_paths: f must return a Value, got {type(loss).__name__}")
-            if not np.isfinite(loss.data):
+            if not np.isfinite(loss.data) or (diverged == "stop" and max(abs(w1.data), abs(w2.data)) > limit):
+                if diverged == "stop":
+                    break
                 raise FloatingPointError(
                     f"optimizer_paths: {name} diverged: the loss is {loss.data} at step {t} (at w = {path[-1]}); "
                     "lower its learning rate"

@@ -9,7 +9,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from nn.demo import main, perceptron, tiny_network
+import autograd
+from nn.demo import main, perceptron, tiny_network, train_red_green
 
 
 def test_perceptron_part_prints_the_lecture_numbers() -> None:
@@ -51,3 +52,22 @@ def test_demo_command_runs(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "sigmoid(-6)" in done.stdout and "Pictures written" in done.stdout
+
+
+def test_tiny_network_names_every_node_and_keeps_data_constant() -> None:
+    out = io.StringIO()
+    J = tiny_network(out)
+    text = out.getvalue()
+    assert "#" not in text  # every node has the lecture's name: no mul#5
+    assert "y_hat = sigmoid(z2)" in text and "z2 = z1 * w2" in text
+    assert "y: no gradient (constant)" in text and "x: no gradient (constant)" in text
+    J.backward()  # the target and the input stay constants
+    assert all(not n.requires_grad for n in autograd.topological_order(J) if n.label in ("x", "y"))
+
+
+def test_training_reports_the_best_epoch_and_reads_the_curve() -> None:
+    out = io.StringIO()
+    train_red_green(epochs=8, verbose=0, out=out)
+    text = out.getvalue()
+    assert "best epoch: " in text and " of 8, validation loss " in text
+    assert "Reading the loss curve: measured with the same final weights" in text

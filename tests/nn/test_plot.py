@@ -40,7 +40,7 @@ def trained_moons():
 def test_decision_boundary_red_vs_green_with_the_half_contour():
     model, X, y = trained_moons()
     model.train()
-    fig = plot.plot_decision_boundary(model, X, y, resolution=50, title="moons")
+    fig = plot.plot_decision_boundary(model, X, y, resolution=50, title="moons", palette="lecture")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     points = ax.collections[-2:]
@@ -289,7 +289,7 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
 def test_two_class_softmax_regions_are_red_and_green_like_their_points():
     X, y = data.make_moons(60, noise=0.1, seed=0)
     model = nn.Sequential(nn.Dense(2, 2, rng=0))  # two logits, one per class (cross_entropy)
-    fig = plot.plot_decision_boundary(model, X, y, resolution=20)
+    fig = plot.plot_decision_boundary(model, X, y, resolution=20, palette="lecture")
     (regions,) = [c for c in fig.axes[0].collections if hasattr(c, "levels")]
     assert [to_hex(c) for c in regions.get_facecolors()[:, :3]] == [plot.RED, plot.GREEN]
     points = [c for c in fig.axes[0].collections if not hasattr(c, "levels")]
@@ -301,3 +301,37 @@ def test_history_epochs_are_whole_numbers_on_the_axis():
     fig.canvas.draw()
     ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 21]
     assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_optimizer_paths_can_stop_at_divergence_instead_of_raising():
+    """A notebook draws a learning rate that is too large: the path ends where the weights blew up."""
+    paths = plot.optimizer_paths(rosenbrock, (-1.5, 1.5), {"SGD": lambda p: nn.optim.SGD(p, lr=1.0)}, steps=50,
+                                 diverged="stop")
+    path = paths["SGD"]
+    assert 1 < len(path) < 51 and np.isfinite(path).all()
+    fig = plot.plot_loss_surface(rosenbrock, paths=paths, resolution=20)
+    assert fig.axes[0].get_lines()
+    with pytest.raises(ValueError, match="diverged must be 'raise' or 'stop'"):
+        plot.optimizer_paths(rosenbrock, (0, 0), {"SGD": nn.optim.SGD}, steps=1, diverged="ignore")
+
+
+def test_the_default_palette_is_colour_blind_safe_with_a_marker_per_class():
+    X, y = data.make_moons(40, noise=0.1, seed=0)
+    model = nn.Sequential(nn.Dense(2, 1, rng=0))
+    ax = plot.plot_decision_boundary(model, X, y, resolution=20).axes[0]
+    points = [c for c in ax.collections if not hasattr(c, "levels")]
+    assert [to_hex(pc.get_facecolors()[0]) for pc in points] == list(plot.PALETTES["colorblind"]["colors"])
+    assert len({pc.get_paths()[0].vertices.shape for pc in points}) == 2  # a circle and a square
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # right of the axes, off the data
+    plot.set_palette("lecture")
+    try:
+        ax = plot.plot_decision_boundary(model, X, y, resolution=20).axes[0]
+        points = [c for c in ax.collections if not hasattr(c, "levels")]
+        assert [to_hex(pc.get_facecolors()[0]) for pc in points] == [plot.RED, plot.GREEN]
+    finally:
+        plot.set_palette("colorblind")
+    with pytest.raises(ValueError, match="unknown palette 'pink'"):
+        plot.set_palette("pink")
+    with pytest.raises(ValueError, match="unknown palette 'pink'"):
+        plot.plot_decision_boundary(model, X, y, palette="pink")
