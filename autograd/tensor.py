@@ -17,6 +17,7 @@ input does. Gradients have their input's dtype (float32 stays float32).
 from __future__ import annotations
 
 import numbers
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,13 +49,32 @@ def _new(data: np.ndarray, requires_grad: bool, parents: tuple, fn: Any, ctx: An
     return t
 
 
+class _NodeInList(TypeError):
+    """A list given to Tensor holds a Tensor that requires grad (its graph would be cut)."""
+
+
+class _Nesting(threading.local):
+    active = False  # True while a list or tuple is turned into an array (Tensor.__array__ then refuses a graph node)
+
+
+_nesting = _Nesting()
+
+
 def _as_array(data: Any, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
+    nested = isinstance(data, (list, tuple)) and not _nesting.active
+    if nested:
+        _nesting.active = True
     try:
         arr = np.array(data, dtype=dtype, copy=copy)
+    except _NodeInList:
+        raise
     except (TypeError, ValueError) as e:
         raise TypeError(f"Tensor: data must be numeric, got {type(data).__name__} ({e})") from None
+    finally:
+        if nested:
+            _nesting.active = False
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {arr.dtype} from {data!r}")
     return arr
@@ -363,6 +383,12 @@ class Tensor(Node):
         )
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if _nesting.active and self.requires_grad:  # Tensor([t1, t2]) would read t1's numbers and drop its graph
+            raise _NodeInList(
+                f"Tensor: got a list holding a Tensor of shape {self.data.shape} that requires grad; reading its "
+                "numbers would cut it from the graph, so it would never get a gradient. Use autograd.stack(...) or "
+                "autograd.concatenate(...) to keep it in the graph, or .detach() to mean a constant"
+            )
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self) -> str:

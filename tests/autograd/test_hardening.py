@@ -528,3 +528,18 @@ def test_the_hard_coded_values_match_torch():
     assert torch.zeros(2, 0).amax(dim=0).shape == (0,)
     assert torch.zeros(2, 0).logsumexp(1).tolist() == [-INF, -INF]
 
+
+
+def test_a_list_of_tensors_that_require_grad_is_refused_not_detached() -> None:
+    """Tensor([t1, t2]) used to read the numbers and drop the graph: t1 never got a gradient (issue 12, item 2)."""
+    import autograd
+
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"list holding a Tensor of shape \(2,\) that requires grad.*autograd.stack"):
+        Tensor([a, a * 2])
+    with pytest.raises(TypeError, match="requires grad"):
+        Tensor([[a]])
+    assert Tensor([a.detach(), a.detach()]).shape == (2, 2)  # constants are fine
+    assert np.asarray(a).tolist() == [1.0, 2.0]  # reading a parameter's numbers outside a list is fine
+    autograd.stack([a, a * 2]).sum().backward()  # the way that keeps the graph
+    assert a.grad.tolist() == [3.0, 3.0]
