@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import envs
+from . import envs, harness
 from .contenders import CONTENDERS, HAND, ORDER, Contender
 from .harness import fmt_time, per_unit, reference_losses, session
 from .workloads import Workload
@@ -185,7 +185,8 @@ def spread_sentence(rows: list[dict], previous: dict | None) -> str:
     return text
 
 
-def machine_lines(infos: dict[str, dict], load_start: tuple, load_end: tuple) -> list[str]:
+def cpu_name() -> str:
+    """The CPU's model name and logical core count."""
     import platform
 
     cpu = platform.processor() or "?"
@@ -194,13 +195,18 @@ def machine_lines(infos: dict[str, dict], load_start: tuple, load_end: tuple) ->
             cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    return f"{cpu}, {os.cpu_count()} logical cores"
+
+
+def machine_lines(infos: dict[str, dict], load_start: tuple, load_end: tuple) -> list[str]:
+    cpu = cpu_name()
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    threads = ", ".join(f"{k}={v}" for k, v in os.environ.items()
-                        if k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
-    lines = [f"CPU: {cpu}, {os.cpu_count()} logical cores; load average (1/5/15 min) "
+    threads = ", ".join(f"{k}={v}" for k, v in {**os.environ, **harness.CHILD_ENV}.items()
+                        if k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS"))
+    lines = [f"CPU: {cpu}; load average (1/5/15 min) "
              f"{' '.join(f'{x:.2f}' for x in load_start)} at the start, {' '.join(f'{x:.2f}' for x in load_end)} "
              "at the end (other processes were running: absolute times move more than ratios)",
-             f"chainrule commit {rev.strip() or '?'}; thread settings in the environment: "
+             f"chainrule commit {rev.strip() or '?'}; thread settings given to every child: "
              + (threads or "none (library defaults)")]
     for env, i in infos.items():
         libs = ", ".join(f"{k} {i[k]}" for k in ("torch", "jax", "jaxlib", "autograd", "micrograd", "tinygrad")
@@ -211,15 +217,23 @@ def machine_lines(infos: dict[str, dict], load_start: tuple, load_end: tuple) ->
     return lines
 
 
+THREADS_NOTE = {
+    False: "every library's pool (numpy's OpenBLAS, PyTorch's OpenMP, JAX's XLA) is pinned to one thread "
+    "(`--threads 1`, the default): on a shared machine, pools of two threads on two busy cores measured the "
+    "contention (a 1 ms step took 100 ms), not the engines; `--threads default` leaves each library's own setting",
+    True: "every library keeps its default thread settings (`--threads default`), as a user gets them",
+}
+
 METHOD = """\
 Method: each row is {reps} processes (one per repetition; PyTorch, JAX and tinygrad rows two processes each, see
 below). In each, after two checked steps (their losses must agree with hand numpy's) and a warm-up, the engine and
 the same workload written by hand in numpy are timed in alternation, {rounds} rounds, each sample a run of
-consecutive calls lasting about {sample:.0f} ms after an untimed gc.collect(); a process's ratio is the median of
-the engine's samples over the median of hand numpy's. The table shows the median over processes of the time and
+consecutive calls lasting about {sample:.0f} ms after an untimed gc.collect(); a process's ratio is the median over
+rounds of the engine's sample over hand numpy's sample of the same round (timed back to back). The table
+shows the median over processes of the time and
 of the ratio, and the ratio's min–max. Engines compare only through their ratios. PyTorch, JAX and tinygrad run
 thread pools of their own, so their hand numpy runs in a second process of the same interpreter, driven in lock
-step, never in theirs. Libraries keep their default thread settings, as a user gets them. JAX jit: the first call
+step, never in theirs. Threads: {threads}. JAX jit: the first call
 (tracing and compiling) is excluded from the timing and shown as "first call". Losses: large, softmax
 cross-entropy of the logits (log_softmax, the label's column, mean); small, BCE with logits mean(softplus(z) - y z);
 micrograd demo, written as micrograd's README writes it: sum(relu(1 - y_i s_i)) * (1/n) + 1e-4 * sum(p * p) with
@@ -234,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", nargs="*", metavar="ENV", help=f"environments to run (default: all; quick: "
                         f"ours): ours {' '.join(envs.PEERS)}")
     parser.add_argument("--reps", type=int, help="processes per row (default 3; quick 1)")
+    parser.add_argument("--threads", default="1", help="threads of every library's pool (BLAS, OpenMP, XLA) in the "
+                        "children: a number (default 1: on a shared machine extra threads measure the contention), or "
+                        "'default' to leave the libraries' defaults")
     parser.add_argument("--no-scaling", action="store_true", help="skip the cost-growth plot")
     parser.add_argument("--out", default="out/bench.md", help="markdown report (default out/bench.md); the JSON and "
                         "the plot are written beside it")
@@ -245,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     reps = args.reps or (1 if args.quick else 3)
     sample = 0.002 if args.quick else 0.03
     load_start = os.getloadavg()
+    harness.CHILD_ENV.update(harness.thread_env(None if args.threads == "default" else int(args.threads)))
 
     def log(msg: str) -> None:
         print(msg, flush=True)
@@ -280,14 +298,22 @@ def main(argv: list[str] | None = None) -> int:
     previous = json.loads(json_path.read_text()) if json_path.exists() and not args.quick else None
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
     machine = machine_lines(infos, load_start, os.getloadavg())
+    log("\n".join(machine))
     hits = targets(rows)
+    load_end = os.getloadavg()
+    stamp = (f"Last full run: {time.strftime('%Y-%m-%d %H:%M')}, `{command.strip()}`, {cpu_name()}, load average "
+             f"{load_start[0]:.1f} at the start and {load_end[0]:.1f} at the end; {reps} processes per row.")
     report = [f"# chainrule benchmarks\n\nCommand: `{command.strip()}` ({time.strftime('%Y-%m-%d %H:%M')})\n",
-              *[f"- {line}" for line in machine], "", "<!-- bench:start -->", table(rows, ws), "",
-              spread_sentence(rows, previous), "", "<!-- bench:end -->", ""]
+              *[f"- {line}" for line in machine], "", "<!-- bench:start -->", "", stamp, "", table(rows, ws), "",
+              spread_sentence(rows, previous), ""]
     if hits:
-        report += ["## Targets of issue 18", "", "| target | measured | met? |", "|---|---|---|"]
+        report += ["Targets of issue 18, judged from the ratios above:", "", "| target | measured | met? |",
+                   "|---|---|---|"]
         report += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in hits] + [""]
-    report += [METHOD.format(reps=reps, rounds=ws[0].rounds if ws else 0, sample=sample * 1e3), ""]
+    threads_note = (THREADS_NOTE[args.threads == "default"] if args.threads in ("1", "default")
+                    else f"every library's pool set to {args.threads} threads")
+    report += ["<!-- bench:end -->", "", METHOD.format(reps=reps, rounds=ws[0].rounds if ws else 0,
+                                                        sample=sample * 1e3, threads=threads_note), ""]
     if scaling_note:
         report += [scaling_note, ""]
     out.write_text("\n".join(report))

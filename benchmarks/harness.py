@@ -4,6 +4,7 @@ numpy, the reference losses. Used by :mod:`benchmarks.__main__` (the table) and 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 from dataclasses import asdict
@@ -18,6 +19,20 @@ from .workloads import CYCLE, Workload, data
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: set in every child's environment; :func:`thread_env` fills it (``--threads``)
+CHILD_ENV: dict[str, str] = {}
+
+
+def thread_env(threads: int | None) -> dict[str, str]:
+    """The variables that pin numpy's OpenBLAS, PyTorch (OpenMP) and JAX (XLA's Eigen pool) to ``threads``
+    threads; nothing (the libraries' defaults) for None."""
+    if threads is None:
+        return {}
+    n = str(threads)
+    xla = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" if threads == 1 else ""
+    env = {"OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+    return {**env, "XLA_FLAGS": xla} if xla else env
+
 
 class Worker:
     """A child process of one environment, spoken to in JSON lines (see :mod:`benchmarks.worker`)."""
@@ -26,7 +41,8 @@ class Worker:
         code = (f"import sys; sys.path.append({str(ROOT)!r}); from benchmarks.worker import main; main()")
         self.env = env
         self.proc = subprocess.Popen([str(envs.python_of(env)), "-P", "-c", code], cwd=ROOT, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env={**os.environ, **CHILD_ENV})
 
     def ask(self, **msg: Any) -> dict[str, Any]:
         assert self.proc.stdin and self.proc.stdout
@@ -80,7 +96,9 @@ def session(w: Workload, c: Contender, ref: list[float], sample: float) -> dict[
         for wk in workers:
             wk.close()
     med = {k: statistics.median(v) for k, v in times.items()}
-    return {"time": med[c.name], "hand": med[HAND], "ratio": med[c.name] / med[HAND],
+    # the ratio of each round (engine and hand numpy timed back to back) cancels the machine's slow phases
+    ratio = statistics.median(e / h for e, h in zip(times[c.name], times[HAND])) if c.name != HAND else 1.0
+    return {"time": med[c.name], "hand": med[HAND], "ratio": ratio, "rounds": times,
             "first_call": setups[0]["first_call"][c.name], "number": setups[0]["number"], "info": info,
             "losses": losses[c.name], "processes": len(workers)}
 

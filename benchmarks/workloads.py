@@ -229,7 +229,8 @@ def hand_chain(d: dict[str, Any]) -> Step:
             gb += g
             gw += g * xs_in[i]
             gx = g * w
-        return float(x.sum() + 0 * (gx.sum() + gw.sum() + gb.sum()))
+        step.grads = {"x": gx, "w": gw, "b": gb}  # type: ignore[attr-defined]  # checked by the tests
+        return float(x.sum())
 
     return step
 
