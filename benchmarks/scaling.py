@@ -77,11 +77,16 @@ def run(quick: bool, with_torch: bool, png: Path, json_path: Path, log: Callable
     return text
 
 
+def _plain(v: float) -> str:
+    return f"{v:,.0f}" if v >= 1 else f"{v:g}"
+
+
 def draw(results: dict[str, dict[str, list]], png: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     style = {OURS: ("C0", "o", "chainrule Tensor"), "hand numpy": ("C2", "s", "hand-written numpy"),
              TORCH: ("C3", "^", "PyTorch functional (own process)")}
@@ -98,8 +103,16 @@ def draw(results: dict[str, dict[str, list]], png: Path) -> None:
                 xs, ts = zip(*pts)
                 ax.plot(xs, [t * 1e6 for t in ts], marker=marker, color=color, label=label, linewidth=2)
         title, xlabel, ylabel = titles[panel]
-        ax.set(xscale="log", yscale="log", title=title, xlabel=xlabel, ylabel=f"{ylabel} (µs)")
-        ax.title.set_fontsize(11)
+        ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=f"{ylabel} (µs)")
+        ax.set_title(title, fontsize=11)
+        for axis in (ax.xaxis, ax.yaxis):  # plain numbers (1, 10, 1,000), not 10^3
+            axis.set_major_formatter(FuncFormatter(lambda v, _: _plain(v)))
+            axis.set_minor_formatter(NullFormatter())
+        # within a decade the y axis also labels 2 and 5 (0.2, 0.5, 2, 5, ...)
+        ax.yaxis.set_minor_formatter(FuncFormatter(
+            lambda v, _: _plain(v) if f"{v:.0e}"[0] in "25" else ""))
+        if panel != "chain":
+            ax.set_xticks(res["x"])
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=9)
     fig.suptitle("Cost growth (make bench): lower is faster; a flat left panel means the cost per op does not "
