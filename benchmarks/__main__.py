@@ -148,9 +148,15 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
 # ----------------------------------------------------------------------------------------------------------------
 
 
+def _x(r: float) -> str:
+    return f"{r:,.0f}x" if r >= 100 else f"{r:.2f}x"
+
+
 def table(rows: list[dict], ws: list[Workload]) -> str:
+    """The markdown table: per workload, hand numpy's time, then each engine's time and ratio."""
     lines = ["| workload | engine | time (median) | × hand numpy, median (min–max) | first call |",
              "|---|---|---|---|---|"]
+    unusable: dict[str, str] = {}
     for w in ws:
         mine = [r for r in rows if r["workload"] == w.name]
         if not mine:
@@ -159,13 +165,18 @@ def table(rows: list[dict], ws: list[Workload]) -> str:
         lines.append(f"| **{w.name}** | hand numpy | {fmt_time(hand) + '/' + w.unit if hand else '—'} | 1 | |")
         for r in sorted(mine, key=lambda r: ORDER.index(r["engine"])):
             if r.get("error"):
-                lines.append(f"| | {r['engine']} | not measured: {r['error'].replace('|', '/')} | | |")
+                err = r["error"].replace("|", "/")
+                if err.startswith(f"environment {r['env']}: "):
+                    unusable[r["engine"]] = err.split(": ", 1)[1]
+                    err = "its environment is unusable, see below"
+                lines.append(f"| | {r['engine']} | not measured: {err} | | |")
                 continue
             jit = "jit" in r["engine"]
-            lines.append(f"| | {r['engine']} | {fmt_time(r['time'])}/{w.unit} | {r['ratio']:.2f}x "
-                         f"({r['ratio_min']:.2f}–{r['ratio_max']:.2f}) | "
+            lines.append(f"| | {r['engine']} | {fmt_time(r['time'])}/{w.unit} | {_x(r['ratio'])} "
+                         f"({_x(r['ratio_min'])[:-1]}–{_x(r['ratio_max'])[:-1]}) | "
                          f"{'compile+run ' + fmt_time(r['first_call']) if jit else ''} |")
-    return "\n".join(lines)
+    lines += [""] + [f"Not measured: {name}: {why}" for name, why in unusable.items()]
+    return "\n".join(lines).rstrip()
 
 
 def spread_sentence(rows: list[dict], previous: dict | None) -> str:
@@ -254,10 +265,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-scaling", action="store_true", help="skip the cost-growth plot")
     parser.add_argument("--out", default="out/bench.md", help="markdown report (default out/bench.md); the JSON and "
                         "the plot are written beside it")
+    parser.add_argument("--render", metavar="JSON", help="measure nothing: write the report of a run's JSON to --out")
     args = parser.parse_args(argv)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.render:
+        out.write_text(render(json.loads(Path(args.render).read_text())))
+        print(f"(report of {args.render} written to {out})")
+        return 0
     wanted = args.engines if args.engines is not None else (["ours"] if args.quick else ["ours", *envs.PEERS])
     reps = args.reps or (1 if args.quick else 3)
     sample = 0.002 if args.quick else 0.03
@@ -297,33 +313,40 @@ def main(argv: list[str] | None = None) -> int:
     json_path = out.with_suffix(".json")
     previous = json.loads(json_path.read_text()) if json_path.exists() and not args.quick else None
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
-    machine = machine_lines(infos, load_start, os.getloadavg())
-    log("\n".join(machine))
-    hits = targets(rows)
-    load_end = os.getloadavg()
-    stamp = (f"Last full run: {time.strftime('%Y-%m-%d %H:%M')}, `{command.strip()}`, {cpu_name()}, load average "
-             f"{load_start[0]:.1f} at the start and {load_end[0]:.1f} at the end; {reps} processes per row.")
-    report = [f"# chainrule benchmarks\n\nCommand: `{command.strip()}` ({time.strftime('%Y-%m-%d %H:%M')})\n",
-              *[f"- {line}" for line in machine], "", "<!-- bench:start -->", "", stamp, "", table(rows, ws), "",
-              spread_sentence(rows, previous), ""]
-    if hits:
-        report += ["Targets of issue 18, judged from the ratios above:", "", "| target | measured | met? |",
-                   "|---|---|---|"]
-        report += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in hits] + [""]
-    threads_note = (THREADS_NOTE[args.threads == "default"] if args.threads in ("1", "default")
-                    else f"every library's pool set to {args.threads} threads")
-    report += ["<!-- bench:end -->", "", METHOD.format(reps=reps, rounds=ws[0].rounds if ws else 0,
-                                                        sample=sample * 1e3, threads=threads_note), ""]
-    if scaling_note:
-        report += [scaling_note, ""]
-    out.write_text("\n".join(report))
-    json_path.write_text(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M"), "command": command, "machine": machine,
-                                     "rows": rows, "targets": hits}, indent=1, default=str))
-    print("\n" + "\n".join(report))
+    run = {"date": time.strftime("%Y-%m-%d %H:%M"), "command": command.strip(), "quick": args.quick, "reps": reps,
+           "sample": sample, "threads": args.threads, "load_start": load_start, "load_end": os.getloadavg(),
+           "cpu": cpu_name(), "machine": machine_lines(infos, load_start, os.getloadavg()), "rows": rows,
+           "targets": targets(rows), "scaling_note": scaling_note}
+    report = render(run, previous)
+    out.write_text(report)
+    json_path.write_text(json.dumps(run, indent=1, default=str))
+    print("\n" + report)
     print(f"(written to {out} and {json_path})")
     failed = [r for r in rows if r.get("error") and r["env"] not in unusable]
     return 1 if failed else 0
 
+
+def render(run: dict[str, Any], previous: dict[str, Any] | None = None) -> str:
+    """The markdown report of a run (``out/bench.json``); the part between the markers goes to the README."""
+    rows, ws = run["rows"], workloads(run["quick"])
+    (l0, l1), reps = (run["load_start"][0], run["load_end"][0]), run["reps"]
+    stamp = (f"Last full run: {run['date']}, `{run['command']}`, {run['cpu']}, load average {l0:.1f} at the start "
+             f"and {l1:.1f} at the end; {reps} processes per row.")
+    report = [f"# chainrule benchmarks\n\nCommand: `{run['command']}` ({run['date']})\n",
+              *[f"- {line}" for line in run["machine"]], "", "<!-- bench:start -->", "", stamp, "", table(rows, ws),
+              "", spread_sentence(rows, previous), ""]
+    if run["targets"]:
+        report += ["Targets of issue 18, judged from the ratios above (per-op targets are in µs, which the load "
+                   "inflates; compare its ratio too):", "", "| target | measured | met? |", "|---|---|---|"]
+        report += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in run["targets"]] + [""]
+    threads = run["threads"]
+    threads_note = (THREADS_NOTE[threads == "default"] if threads in ("1", "default")
+                    else f"every library's pool set to {threads} threads")
+    report += ["<!-- bench:end -->", "", METHOD.format(reps=reps, rounds=ws[0].rounds if ws else 0,
+                                                        sample=run["sample"] * 1e3, threads=threads_note), ""]
+    if run["scaling_note"]:
+        report += [run["scaling_note"], ""]
+    return "\n".join(report)
 
 if __name__ == "__main__":
     sys.exit(main())

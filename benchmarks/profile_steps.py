@@ -33,6 +33,7 @@ def profile(w: Workload, calls: int, top: int, engine: str = "chainrule Tensor")
     prof.disable()
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("tottime")
+    out.write(f"total {stats.total_tt / calls * 1e6:.0f} µs per call under cProfile\n")
     stats.print_stats(top)
     return out.getvalue()
 
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         calls = args.calls if w.family == "small" else max(1, args.calls // 30)
         print(f"==== {title}: {calls} calls, sorted by own time")
         text = profile(w, calls, args.top)
+        print(text.splitlines()[0] if text.startswith("total") else "")
         print(text[text.index("   ncalls"):] if "   ncalls" in text else text)
 
 

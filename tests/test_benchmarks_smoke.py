@@ -123,7 +123,8 @@ def test_an_environment_that_cannot_be_made_leaves_rows_that_say_why(tmp_path, m
     assert main(["--quick", "--engines", "ours", "micrograd", "--only", "demo", "--no-scaling",
                  "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| | micrograd 0.1.0 | not measured: environment micrograd: no network here |" in text
+    assert "| | micrograd 0.1.0 | not measured: its environment is unusable, see below |" in text
+    assert "Not measured: micrograd 0.1.0: no network here" in text
     assert "| | chainrule nn.MLP |" in text
 
 
@@ -146,6 +147,15 @@ def test_targets_are_judged_from_ratios_across_processes():
     assert got["micrograd demo, nn.MLP: >= 30x faster than micrograd"][0].startswith("40.0x")
     assert got["nn path / raw Tensor ops, small b8: <= 1.10x"] == ("1.06x", True)
     assert got["digits s/epoch, nn.fit / PyTorch nn.Module + torch.optim: <= 0.7x"][1] is False
+
+
+def test_a_report_is_rendered_again_from_its_json_without_measuring(tmp_path):
+    out = tmp_path / "b.md"
+    assert main(["--quick", "--only", "forward only", "--no-scaling", "--out", str(out)]) == 0
+    first = out.read_text()
+    again = tmp_path / "again.md"
+    assert main(["--render", str(out.with_suffix(".json")), "--out", str(again)]) == 0
+    assert again.read_text() == first
 
 
 def test_bench_readme_replaces_only_the_marked_block(tmp_path):
