@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.chainrule-installed
 
-.PHONY: setup demo test lint bench notebooks figures clean
+.PHONY: setup demo test lint bench bench-readme notebooks figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +31,15 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-# Benchmarks print ratios against baselines measured in the same process. micrograd (and PyTorch CPU when
-# `pip install torch==2.13.0` works quickly on this machine) are installed here, never by `make test`.
+# Benchmarks: every engine in its own process, timed against the same workload written by hand in numpy
+# (see benchmarks/__main__.py). PyTorch, JAX, HIPS autograd, micrograd and tinygrad are installed into their own
+# environments under out/bench-envs/, never into .venv. Writes out/bench.md, out/bench.json, out/bench_scaling.png;
+# `make bench-readme` then copies the table into README.md.
 bench: setup
-	$(BIN)/python -m pip install -q 'micrograd==0.1.0'
-	-$(BIN)/python -m pip install -q 'torch==2.13.0' --only-binary=:all: 2>/dev/null
 	$(BIN)/python -m benchmarks
+
+bench-readme: setup
+	$(BIN)/python scripts/bench_readme.py
 
 # The README's pictures, regenerated from the code (never edited by hand): the demo writes them into docs/.
 figures: setup

@@ -1,8 +1,9 @@
-"""The benchmark suite runs (tiny sizes) and prints its table. No timing is asserted anywhere: speed is judged by
-`make bench`, whose ratios come from one run on one machine."""
+"""The benchmark harness runs (tiny sizes, chainrule and hand numpy only) and its pieces do what they say. No timing
+is asserted anywhere: speed is judged by `make bench`, whose ratios come from one run on one machine."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,157 +11,170 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.__main__ import BENCHMARKS, main
-from benchmarks.common import HEADER, Row, interleaved, markdown_table
-from benchmarks.digits import digits_split, ours_fit, ours_loop, torch_loop
-from benchmarks.scalar import build_chain, demo_step, initial_weights, our_mlp, two_moons
-from benchmarks.tensor_mlp import hand_large, hand_small, init_mlp, ours_large, ours_small
+from benchmarks import envs, harness
+from benchmarks.__main__ import main, targets, workloads
+from benchmarks.contenders import CONTENDERS, HAND, ORDER, maker
+from benchmarks.workloads import CYCLE, Workload, data, hand_chain
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench_readme  # noqa: E402
 
 
-def test_quick_suite_runs_in_a_subprocess_and_writes_the_table(tmp_path):
+def test_quick_suite_runs_in_subprocesses_and_writes_table_json_and_plot(tmp_path):
     out = tmp_path / "bench.md"
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    header = "| " + " | ".join(HEADER) + " |"
-    assert header in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = out.read_text()
-    assert header in text and "Command: `python -m benchmarks --quick`" in text
-    for needle in ("micrograd demo step", "chain of", "memory per graph node", "tensor large", "tensor small",
-                   "per-op overhead", "digits 64-64-10"):
-        assert needle in text, needle
-    assert "FAILED" not in text
+    assert "Command: `python -m benchmarks --quick" in text and "OPENBLAS_NUM_THREADS=1" in text
+    assert bench_readme.START in text and bench_readme.END in text
+    for w in workloads(quick=True):
+        assert f"| **{w.name}** | hand numpy |" in text, w.name
+    for engine in ("chainrule Tensor", "chainrule nn (Sequential, nn loss, nn.SGD)", "chainrule nn.fit",
+                   "chainrule Value, node for node", "chainrule nn.MLP"):
+        assert f"| | {engine} |" in text, engine
+    assert "not measured" not in text and "PyTorch" not in text.split(bench_readme.END)[0]
+    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    assert rows and all(r["ratio"] > 0 and len(r["sessions"]) == 1 for r in rows)
+    assert all(r["sessions"][0]["info"]["threadpools"] for r in rows)
+    assert out.with_name("bench_scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_rows_without_micrograd_and_torch_are_skipped_gracefully(tmp_path, monkeypatch, capsys):
-    for name in ("micrograd", "micrograd.engine", "micrograd.nn", "torch"):
-        monkeypatch.setitem(sys.modules, name, None)  # `import name` now raises ImportError
+@pytest.mark.parametrize("w", workloads(quick=True), ids=lambda w: w.name)
+def test_each_of_our_contenders_computes_hand_numpys_losses(w):
+    d = data(w)
+    hand = CONTENDERS[HAND].makers[w.family](d)
+    ref = [hand(), hand()]  # the second loss checks the update too
+    ours = [c for c in CONTENDERS.values() if c.env == "ours" and w.family in c.makers]
+    assert ours
+    for c in ours:
+        step = c.makers[w.family](d)
+        np.testing.assert_allclose([step(), step()], ref, rtol=w.rtol, err_msg=c.name)
+
+
+def test_hand_chain_gradients_are_chainrules():
+    from autograd import Tensor
+
+    d = data(Workload("c", "chain", dict(n_ops=40, backward=True)))
+    step = hand_chain(d)
+    step()
+    leaves = [Tensor(d[k].copy(), requires_grad=True) for k in "xwb"]
+    x = leaves[0]
+    for _ in range(40 // CYCLE):
+        x = (x * leaves[1] + leaves[2]).tanh()
+        x = (x * 0.5).exp()
+    x.sum().backward()
+    for k, t in zip("xwb", leaves):
+        np.testing.assert_allclose(step.grads[k], t.grad, rtol=1e-12)
+
+
+def test_a_session_refuses_to_time_an_engine_whose_losses_disagree():
+    w = workloads(quick=True)[3]  # small b8
+    assert w.family == "small"
+    ref = harness.reference_losses(w)
+    with pytest.raises(AssertionError, match="not timed"):
+        harness.session(w, CONTENDERS["chainrule Tensor"], [ref[0] * 1.01, ref[1]], sample=0.001)
+
+
+def test_a_session_times_engine_and_hand_numpy_in_one_process_with_per_round_ratios():
+    w = Workload("c", "chain", dict(n_ops=20, backward=False), rounds=3, unit="op")
+    s = harness.session(w, CONTENDERS["chainrule Tensor"], harness.reference_losses(w), sample=0.001)
+    assert s["processes"] == 1 and len(s["rounds"]["chainrule Tensor"]) == len(s["rounds"][HAND]) == 3
+    per_round = [e / h for e, h in zip(s["rounds"]["chainrule Tensor"], s["rounds"][HAND])]
+    assert s["ratio"] == pytest.approx(sorted(per_round)[1])
+
+
+def test_engines_with_thread_pools_get_their_hand_numpy_in_another_process():
+    for c in CONTENDERS.values():
+        assert c.numpy_in_process == (c.env not in {"torch", "jax", "tinygrad"}), c.name
+    assert set(ORDER) == set(CONTENDERS)
+
+
+def test_maker_registers_a_row_in_one_function_and_refuses_two_environments():
+    try:
+        @maker("test row", "chain", env="ours")
+        def one(d):
+            return lambda: 0.0
+
+        assert CONTENDERS["test row"].makers == {"chain": one} and CONTENDERS["test row"].numpy_in_process
+        with pytest.raises(ValueError, match="two environments"):
+            maker("test row", "large", env="torch")(one)
+    finally:
+        CONTENDERS.pop("test row", None)
+
+
+def test_thread_env_pins_every_pool_or_leaves_the_defaults():
+    one = harness.thread_env(1)
+    assert one["OPENBLAS_NUM_THREADS"] == one["OMP_NUM_THREADS"] == "1" and "eigen=false" in one["XLA_FLAGS"]
+    assert harness.thread_env(None) == {}
+
+
+def test_peers_live_in_their_own_environments_never_the_test_one():
+    assert envs.python_of("ours") == Path(sys.executable)
+    for peer in envs.PEERS:
+        assert envs.python_of(peer).is_relative_to(ROOT / "out" / "bench-envs" / peer)
+    assert any(r.startswith("numpy==") for r in envs._requirements("hips"))
+
+
+def test_an_environment_that_cannot_be_made_leaves_rows_that_say_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(envs, "ensure", lambda env, log=print: None if env == "ours" else "no network here")
     out = tmp_path / "b.md"
-    assert main(["--quick", "--only", "micrograd", "--only", "small", "--out", str(out)]) == 0
+    assert main(["--quick", "--engines", "ours", "micrograd", "--only", "demo", "--no-scaling",
+                 "--out", str(out)]) == 0
     text = out.read_text()
-    assert "micrograd not installed" in text
-    assert "PyTorch: not installed" in text and "PyTorch eager" not in text
-    assert text.count("tensor small") == 2  # batch 100 and 8, no PyTorch rows
-    assert "| " + " | ".join(HEADER) + " |" in capsys.readouterr().out
+    assert "| | micrograd 0.1.0 | not measured: its environment is unusable, see below |" in text
+    assert "Not measured: micrograd 0.1.0: no network here" in text
+    assert "| | chainrule nn.MLP |" in text
 
 
-def test_only_rejects_an_unknown_benchmark():
-    with pytest.raises(SystemExit):
-        main(["--only", "nonexistent"])
-    assert set(BENCHMARKS) == {"micrograd", "chain", "large", "small", "per_op", "digits"}
+def _row(family, engine, workload, ratio, time=1e-3):
+    return {"family": family, "engine": engine, "workload": workload, "ratio": ratio, "ratio_min": ratio * 0.9,
+            "ratio_max": ratio * 1.1, "time": time}
 
 
-def test_markdown_table_and_row_cells():
-    rows = [Row("a", "1 ms", "2 ms", 0.5, "<= 1x", True), Row("b", "3 ms", "—", None), Row("c", "x", "y", 2.0,
-                                                                                         "<= 1x", False)]
-    lines = markdown_table(rows).splitlines()
-    assert lines[0] == "| benchmark | ours | baseline | ratio | target | met? |"
-    assert lines[2] == "| a | 1 ms | 2 ms | 0.5x | <= 1x | yes |"
-    assert lines[3] == "| b | 3 ms | — | — | — | info |"
-    assert lines[4].endswith("| 2x | <= 1x | **NO** |")
+def test_targets_are_judged_from_ratios_across_processes():
+    rows = [_row("small", "chainrule Tensor", "small b100", 1.4), _row("small", "chainrule Tensor", "small b8", 1.8),
+            _row("small", "chainrule nn (Sequential, nn loss, nn.SGD)", "small b8", 1.9),
+            _row("chain", "chainrule Tensor", "chain forward+backward", 9, time=2.4e-6),
+            _row("demo", "micrograd 0.1.0", "demo", 800), _row("demo", "chainrule nn.MLP", "demo", 20),
+            _row("digits", "chainrule nn.fit", "digits", 1.5),
+            _row("digits", "PyTorch nn.Module + torch.optim", "digits", 2.0)]
+    got = {t: (m, ok) for t, m, ok in targets(rows)}
+    assert got["small MLP b100: <= 1.5x hand numpy"][1] is True
+    assert got["small MLP b8: <= 1.7x hand numpy"][1] is False
+    assert got["per-op chain, forward+backward: <= 2.5 µs/op"] == ("2.40 µs/op", True)
+    assert got["micrograd demo, nn.MLP: >= 30x faster than micrograd"][0].startswith("40.0x")
+    assert got["nn path / raw Tensor ops, small b8: <= 1.10x"] == ("1.06x", True)
+    assert got["digits s/epoch, nn.fit / PyTorch nn.Module + torch.optim: <= 0.7x"][1] is False
 
 
-def test_interleaved_times_every_contender():
-    calls = {"a": 0, "b": 0}
-
-    def bump(k):
-        calls[k] += 1
-
-    med = interleaved({"a": lambda: bump("a"), "b": lambda: bump("b")}, repeats=3, number=2, warmup=1)
-    assert set(med) == {"a", "b"} and all(v >= 0 for v in med.values())
-    assert calls == {"a": 7, "b": 7}  # 1 warm-up + 3 repeats x 2
+def test_a_report_is_rendered_again_from_its_json_without_measuring(tmp_path):
+    out = tmp_path / "b.md"
+    assert main(["--quick", "--only", "forward only", "--no-scaling", "--out", str(out)]) == 0
+    first = out.read_text()
+    again = tmp_path / "again.md"
+    assert main(["--render", str(out.with_suffix(".json")), "--out", str(again)]) == 0
+    assert again.read_text() == first
 
 
-def test_two_moons_is_seeded_and_balanced():
-    X, y = two_moons(20)
-    assert (X, y) == two_moons(20)
-    assert len(X) == 20 and sorted(set(y)) == [-1.0, 1.0] and sum(y) == 0
+def test_bench_readme_replaces_only_the_marked_block(tmp_path):
+    readme = f"# x\n\nprose before\n{bench_readme.START}\nold table\n{bench_readme.END}\nprose after\n"
+    bench = f"Command: `python -m benchmarks`\n{bench_readme.START}\n| new |\n{bench_readme.END}\nmethod\n"
+    assert bench_readme.splice(readme, bench) == (
+        f"# x\n\nprose before\n{bench_readme.START}\n| new |\n{bench_readme.END}\nprose after\n")
+    with pytest.raises(ValueError, match="--quick"):
+        bench_readme.splice(readme, bench.replace("benchmarks`", "benchmarks --quick`"))
+    with pytest.raises(ValueError, match="README.md: expected one"):
+        bench_readme.splice("no markers", bench)
+    (tmp_path / "b.md").write_text(bench)
+    (tmp_path / "R.md").write_text(readme)
+    assert bench_readme.main(["--bench", str(tmp_path / "b.md"), "--readme", str(tmp_path / "R.md")]) == 0
+    assert "| new |" in (tmp_path / "R.md").read_text()
+    assert bench_readme.main(["--bench", str(tmp_path / "missing.md"), "--readme", str(tmp_path / "R.md")]) == 1
 
 
-def test_both_neuron_styles_give_the_same_demo_loss():
-    from autograd import Value
-
-    X, y = two_moons(6)
-    w = initial_weights([2, 4, 4, 1])
-    losses = []
-    for nfn in (False, True):
-        model, params = our_mlp(w, node_for_node=nfn)
-        losses.append((demo_step(model, params, Value, X, y), demo_step(model, params, Value, X, y)))
-    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-12)
-    assert losses[0][0] != losses[0][1]  # the SGD update changed the weights
-
-
-def test_chain_gradient_is_the_product_of_the_factors():
-    from autograd import Value
-
-    leaf, root = build_chain(Value, 200)
-    root.backward()
-    assert leaf.grad == pytest.approx(1.0000001**100, rel=1e-12)
-
-
-@pytest.mark.parametrize("dtype,rtol", [(np.float32, 1e-4), (np.float64, 1e-10)])
-def test_hand_numpy_and_ours_agree_on_the_large_step(dtype, rtol):
-    Ws, bs = init_mlp([20, 8, 6, 5], dtype)
-    rng = np.random.default_rng(3)
-    X, y = rng.standard_normal((7, 20)).astype(dtype), rng.integers(0, 5, size=7)
-    hand, ours = hand_large(Ws, bs, X, y), ours_large(Ws, bs, X, y)
-    for _ in range(3):
-        np.testing.assert_allclose(ours(), hand(), rtol=rtol)
-
-
-def test_hand_numpy_and_ours_agree_on_the_small_step():
-    Ws, bs = init_mlp([2, 16, 16, 1], np.float64)
-    X, y = two_moons(8)
-    Y = (np.asarray(y).reshape(-1, 1) > 0).astype(np.float64)
-    hand, ours = hand_small(Ws, bs, np.asarray(X), Y), ours_small(Ws, bs, np.asarray(X), Y)
-    for _ in range(3):
-        np.testing.assert_allclose(ours(), hand(), rtol=1e-12)
-
-
-def test_digits_quick_runs_and_reports_both_dtypes(tmp_path):
-    pytest.importorskip("sklearn")
-    out = tmp_path / "d.md"
-    assert main(["--quick", "--only", "digits", "--out", str(out)]) == 0
-    text = out.read_text()
-    assert "Command: `python -m benchmarks --quick --only digits`" in text
-    for dtype in ("float64", "float32"):
-        assert f"b32 {dtype}, 240 train samples: nn.fit, s/epoch" in text
-        assert f"b32 {dtype}, 240 train samples: explicit loop, s/epoch" in text
-        assert f"b32 {dtype}, 240 train samples: held-out 20% accuracy after 2 epochs" in text
-    assert ">= 97% (full run only) | info |" in text  # two epochs on a subset do not judge the accuracy
-    assert "FAILED" not in text and "**NO**" not in text
-
-
-def test_digits_row_is_skipped_without_scikit_learn(tmp_path, monkeypatch):
-    for name in ("sklearn", "sklearn.datasets"):
-        monkeypatch.setitem(sys.modules, name, None)
-    out = tmp_path / "d.md"
-    assert main(["--quick", "--only", "digits", "--out", str(out)]) == 0
-    text = out.read_text()
-    assert "| digits 64-64-10: skipped |" in text and "scikit-learn not installed" in text
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_digits_contenders_start_alike_and_see_the_same_batches(dtype):
-    pytest.importorskip("sklearn")
-    data = tuple(a.astype(dtype) if a.dtype.kind == "f" else a for a in digits_split(quick=True))
-    fit_epoch, fit_held = ours_fit(data, dtype)
-    loop_epoch, loop_held = ours_loop(data, dtype)
-    before = loop_held()
-    assert fit_held() == before
-    for _ in range(2):  # the second epoch checks that both reshuffle alike
-        fit_epoch()
-        loop_epoch()
-    after = loop_held()
-    assert after[0] < before[0]  # Adam trained
-    np.testing.assert_allclose(fit_held(), after, rtol=1e-12 if dtype == np.float64 else 1e-6)
-    torch = pytest.importorskip("torch")
-    torch_epoch, torch_held = torch_loop(torch, data, dtype)
-    np.testing.assert_allclose(torch_held()[0], before[0], rtol=1e-12 if dtype == np.float64 else 1e-5)
-    for _ in range(2):
-        torch_epoch()
-    np.testing.assert_allclose(torch_held()[0], after[0], rtol=1e-9 if dtype == np.float64 else 1e-4)
+def test_the_readme_holds_a_generated_table():
+    text = (ROOT / "README.md").read_text()
+    block = bench_readme.block(text, "README.md")
+    assert "| workload | engine |" in block and "Last full run:" in block
