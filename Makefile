@@ -7,14 +7,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.chainrule-installed
 
-.PHONY: setup demo test lint bench notebooks clean
+.PHONY: setup demo test lint typecheck docs bench notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,docs]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -27,9 +27,19 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# mypy reads its settings (files, strictness, the known debt) from pyproject.toml
+typecheck: setup
+	$(BIN)/mypy
+
+# the suite includes `mkdocs build --strict` of the whole site and a browser check of it (tests/docs)
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# the documentation site, into site/ (open site/index.html; it needs no network). Executes every notebook.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Benchmarks print ratios against baselines measured in the same process. micrograd (and PyTorch CPU when
 # `pip install torch==2.13.0` works quickly on this machine) are installed here, never by `make test`.
@@ -43,4 +53,4 @@ notebooks: setup
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out site .pytest_cache .hypothesis
