@@ -134,6 +134,8 @@ def _course_files(nb_path: Path, config: Any) -> list[File]:
     markdown, images, outputs = _run_notebook(nb_path)
     src = f"course/{stem}.md"
     _html_outputs[src] = outputs
+    # nbconvert's alt text is the mime type ("png"); say what the picture is instead
+    markdown = re.sub(r"!\[(?:png|svg|jpeg)\]\(", "![a figure drawn by the cell above](", markdown)
     lines = markdown.splitlines()
     first = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
     note = (f"[Download the notebook ({stem}.ipynb)]({stem}.ipynb){{ .md-button }} "
@@ -266,11 +268,39 @@ def _embed_players(markdown: str, page: Any) -> str:
 
 
 def on_page_content(content: str, page: Any, config: Any, files: Files) -> str:
+    _plain_toc(page.toc)
     outputs = _html_outputs.get(page.file.src_uri)
     if outputs:
         content = re.sub(r'<div class="cr-nb-html" data-i="(\d+)"></div>',
                          lambda m: f'<div class="cr-nb-output">{outputs[int(m.group(1))]}</div>', content)
     return _math_to_mathml(content, page.file.src_uri)
+
+
+TEX_WORDS = {r"\sigma": "σ", r"\partial": "∂", r"\cdot": "·", r"\times": "×", r"\alpha": "α", r"\beta": "β",
+             r"\eta": "η", r"\lambda": "λ", r"\theta": "θ", r"\nabla": "∇", r"\sum": "Σ", r"\infty": "∞",
+             r"\approx": "≈", r"\le": "≤", r"\ge": "≥", r"\to": "→", r"\hat y": "ŷ", r"\hat{y}": "ŷ"}
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _plain_tex(tex: str) -> str:
+    """TeX as plain text for places that cannot hold MathML (the table of contents): ``\\(z_2 = w_2 h_1\\)``
+    reads ``z₂ = w₂ h₁``."""
+    tex = re.sub(r"\\(?:left|right|[bB]igg?|quad)(?![a-zA-Z])|\\[,;!]", "", tex)  # sizes and spaces
+    for k, v in TEX_WORDS.items():  # a whole command only: \\le is not the start of \\left
+        tex = re.sub(re.escape(k) + r"(?![a-zA-Z])", v, tex)
+    tex = re.sub(r"\\(?:text|mathrm|operatorname)\{([^}]*)\}", r"\1", tex)
+    tex = re.sub(r"_\{?(\d+)\}?", lambda m: m.group(1).translate(SUBSCRIPTS), tex)
+    tex = re.sub(r"\^\{?(\d+)\}?", lambda m: m.group(1).translate(SUPERSCRIPTS), tex)
+    tex = re.sub(r"\\([a-zA-Z]+)", r"\1", tex)  # \tanh -> tanh
+    return tex.replace("\\(", "").replace("\\)", "").replace("{", "").replace("}", "")
+
+
+def _plain_toc(items: Any) -> None:
+    for item in items:
+        if "\\(" in item.title:
+            item.title = re.sub(r"\\\((.*?)\\\)", lambda m: _plain_tex(m.group(1)), item.title)
+        _plain_toc(item.children)
 
 
 def _math_to_mathml(content: str, where: str) -> str:
