@@ -20,7 +20,7 @@ def _load(name: str):
 
 
 def test_the_offline_check_sees_remote_scripts_styles_fonts_and_images() -> None:
-    site = _load("site")
+    site = _load("build_site")
     page = ('<script src="https://cdn.example/mathjax.js"></script><link rel="stylesheet" '
             'href="//fonts.example/css"><img src="https://x.example/a.png"><a href="https://ok.example">a link</a>'
             '<script src="assets/local.js"></script>')
@@ -31,14 +31,14 @@ def test_the_offline_check_sees_remote_scripts_styles_fonts_and_images() -> None
 
 
 def test_tex_becomes_plain_text_for_the_table_of_contents() -> None:
-    site = _load("site")
+    site = _load("build_site")
     assert site._plain_tex(r"J = \text{err}^2") == "J = err²"
     assert site._plain_tex(r"\hat y = \sigma(z_2)") == "ŷ = σ(z₂)"
     assert site._plain_tex(r"\left(a \le b\right)\,c") == "(a ≤ b)c"
 
 
 def test_tex_becomes_mathml_and_bad_tex_names_the_page() -> None:
-    site = _load("site")
+    site = _load("build_site")
     html = site._math_to_mathml('<p><span class="arithmatex">\\(x_i &lt; 1\\)</span></p>', "page.md")
     assert "<math" in html and "<msub><mi>x</mi><mi>i</mi></msub>" in html and "arithmatex" not in html
     from mkdocs.exceptions import PluginError

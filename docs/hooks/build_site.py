@@ -20,7 +20,6 @@ import inspect
 import io
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -337,4 +336,3 @@ def on_post_build(config: Any) -> None:
     if found:
         listed = "\n".join(f"  {p.relative_to(site)}: {u}" for p, u in found[:20])
         raise PluginError(f"the site would fetch {len(found)} resource(s) from other hosts:\n{listed}")
-    shutil.rmtree(site / "hooks", ignore_errors=True)
