@@ -103,29 +103,40 @@ def on_files(files: Files, config: Any) -> Files:
 def _reference_pages(config: Any) -> dict[str, str]:
     import griffe
 
-    _check_docstrings(griffe)
-    pages = {}
+    loaded = {pkg: griffe.load(pkg, search_paths=[str(ROOT)], resolve_aliases=True, allow_inspection=False)
+              for pkg in PACKAGES}
+    pages, missing = {}, []
     for ident, uri, members in _reference_entries():
-        opts = ""
+        pkg = ident.split(".")[0]
+        target, doc = _target(ident, loaded[pkg])
+        if not doc:
+            missing.append(ident)
+        opts = [] if target == ident else [f'heading: "{ident}"']
         if members is not None:
-            listed = ", ".join(f'"{m}"' for m in members)
-            opts = f"\n    options:\n      members: [{listed}]\n      show_submodules: false"
-        pages[uri] = f"::: {ident}{opts}\n"
+            opts += [f"members: [{', '.join(repr(m) for m in members)}]", "show_submodules: false"]
+        pages[uri] = f"::: {target}\n" + ("    options:\n" + "".join(f"      {o}\n" for o in opts) if opts else "")
+    if missing:
+        raise PluginError(f"public names without a docstring (the API reference needs one): {', '.join(missing)}")
     return pages
 
 
-def _check_docstrings(griffe: Any) -> None:
-    """Every public name has a docstring (read statically, so module-level constants count too)."""
-    missing = []
-    for pkg in PACKAGES:
-        mod = griffe.load(pkg, search_paths=[str(ROOT)], resolve_aliases=True, allow_inspection=False)
-        for name in _public(pkg):
-            obj = mod[name]
-            doc = obj.docstring.value.strip() if obj.docstring else ""
-            if not doc:
-                missing.append(f"{pkg}.{name}")
-    if missing:
-        raise PluginError(f"public names without a docstring (the API reference needs one): {', '.join(missing)}")
+def _target(ident: str, package: Any) -> tuple[str, str]:
+    """What mkdocstrings should document for the public name ``ident``, and its docstring (read statically, so
+    module-level constants count too). A name the package imports eagerly is documented as ``pkg.Name``; a name
+    only found at run time (a lazy ``__getattr__`` export) as the module and name that define it."""
+    pkg, _, name = ident.partition(".")
+    try:
+        obj = package[name]
+    except Exception:  # noqa: BLE001 - griffe raises KeyError or an alias error for names it cannot see
+        live = getattr(importlib.import_module(pkg), name)
+        if inspect.ismodule(live):
+            where = live.__name__
+        else:
+            where = f"{getattr(live, '__module__', '')}.{getattr(live, '__qualname__', '')}"
+        if not where.startswith(pkg + ".") or where.endswith("."):
+            raise PluginError(f"{ident}: cannot find where it is defined for the API reference") from None
+        obj, ident = package[where.partition(".")[2]], where
+    return ident, obj.docstring.value.strip() if obj.docstring else ""
 
 
 def _course_files(nb_path: Path, config: Any) -> list[File]:

@@ -54,3 +54,22 @@ def test_docstring_roles_and_doctests_become_markdown() -> None:
         "See `autograd.tensor.Tensor` and `grad`.\n\n```pycon\n>>> 1 + 1\n2\n```\n\nAfter.")
     indented = "Example:\n    >>> x = 1\n    >>> x\n    1\n"
     assert "    ```pycon\n    >>> x = 1\n    >>> x\n    1\n    ```" in rest.rest_to_markdown(indented)
+
+
+def test_a_lazily_exported_name_is_documented_where_it_is_defined(tmp_path, monkeypatch) -> None:
+    """A package that exports a name through a module ``__getattr__`` (griffe cannot see it statically) still
+    gets its reference page: the defining module's object, under the public name as heading."""
+    import griffe
+
+    pkg = tmp_path / "lazy_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        '"""Lazy."""\n__all__ = ["Thing", "eager"]\nfrom .impl import eager\n\n\ndef __getattr__(name):\n'
+        '    if name == "Thing":\n        from .impl import Thing\n        return Thing\n'
+        '    raise AttributeError(name)\n')
+    (pkg / "impl.py").write_text('def eager():\n    """f(x) = x."""\n\n\nclass Thing:\n    """t = 1."""\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    site = _load("build_site")
+    loaded = griffe.load("lazy_pkg", search_paths=[str(tmp_path)], resolve_aliases=True, allow_inspection=False)
+    assert site._target("lazy_pkg.eager", loaded) == ("lazy_pkg.eager", "f(x) = x.")
+    assert site._target("lazy_pkg.Thing", loaded) == ("lazy_pkg.impl.Thing", "t = 1.")
