@@ -7,14 +7,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.chainrule-installed
 
-.PHONY: setup demo test lint bench bench-readme notebooks figures clean
+.PHONY: setup demo test lint typecheck docs bench bench-readme notebooks figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,docs]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -27,9 +27,19 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# mypy reads its settings (files, strictness, the known debt) from pyproject.toml
+typecheck: setup
+	$(BIN)/mypy
+
+# the suite includes `mkdocs build --strict` of the whole site and a browser check of it (tests/docs)
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# the documentation site, into site/ (open site/index.html; it needs no network). Executes every notebook.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Benchmarks: every engine in its own process, timed against the same workload written by hand in numpy
 # (see benchmarks/__main__.py). PyTorch, JAX, HIPS autograd, micrograd and tinygrad are installed into their own
@@ -50,4 +60,4 @@ notebooks: setup
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out site .pytest_cache .hypothesis

@@ -233,6 +233,8 @@ _INFIX = ("+", "-", "*", "/", "@", "**")  # symbols written between their two op
 
 
 REGISTRY: dict[str, Op] = {}
+"""Every registered operation by name (``REGISTRY["tanh"].describe()`` gives ``tanh: d/dx = 1 - tanh(x)^2``):
+the one table that backward, gradcheck, the drawings, the steps, explain and trace read."""
 
 
 def _registered(name: str) -> Op:
@@ -319,6 +321,13 @@ class Node:
     """Base of Value and Tensor: what the engine, the stepper and the renderer read."""
 
     __slots__ = ("data", "grad", "label", "_parents", "_fn", "_ctx", "__weakref__")
+    # the slots' types, for type checkers (annotations only: no class attribute is created)
+    data: Any
+    grad: Any
+    label: str | None
+    _parents: tuple[Node, ...]
+    _fn: Op | None
+    _ctx: Any
 
     requires_grad: bool = True
     # hooks the engine reads, set or overridden by each node class --------------------------------------------

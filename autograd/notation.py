@@ -32,7 +32,7 @@ def format_array(a: Any, small: int = SMALL) -> str:
         return _num(float(a))
     if a.size <= small:
         a = a + 0 if a.dtype.kind == "f" else a  # -0.0 -> 0.0
-        fmt = {"float_kind": "{:.4g}".format, "int": str, "bool": str}
+        fmt: Any = {"float_kind": "{:.4g}".format, "int": str, "bool": str}
         return np.array2string(a, separator=", ", max_line_width=10_000, formatter=fmt).replace("\n", "")
     if a.size == 0:
         return "[]"

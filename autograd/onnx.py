@@ -368,8 +368,8 @@ def export_onnx(
             g.nodes.append(helper.make_node("Identity", [inner], [name], name=g.name("Identity")))
         # with a dynamic batch the output shapes are left to ONNX's shape inference below (it knows which axes
         # follow the input's batch axis); otherwise they are the traced shapes
-        shape = [None] * len(_shape(o)) if dynamic_batch else list(_shape(o))
-        graph_outputs.append(helper.make_tensor_value_info(name, elem(o), shape))
+        dims: list[int | None] = [None] * len(_shape(o)) if dynamic_batch else list(_shape(o))
+        graph_outputs.append(helper.make_tensor_value_info(name, elem(o), dims))
 
     graph = helper.make_graph(g.nodes, "chainrule", graph_inputs, graph_outputs, g.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="chainrule",

@@ -798,6 +798,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 cat = concatenate
+"""PyTorch's name for :func:`concatenate`."""
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:

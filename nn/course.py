@@ -294,7 +294,8 @@ def _check_hidden_layer(fn: Callable) -> str:
     from autograd import Tensor
 
     model = nn.Sequential(nn.Dense(3, 4, "sigmoid"), nn.Dense(4, 2, "sigmoid"))
-    for layer, (W, b) in zip(model, ((W1, b1), (W2, b2))):
+    layers: list[Any] = list(model)
+    for layer, (W, b) in zip(layers, ((W1, b1), (W2, b2))):
         layer.W.data[:] = W
         layer.b.data[:] = b
     expected = model(Tensor(x.reshape(1, -1))).data.reshape(-1)
@@ -399,7 +400,8 @@ def _check_dJ_dw1(fn: Callable) -> str:
 
 @_exercise("central_difference", "06_testing_gradients", "(f(x + h) - f(x - h)) / (2h): one step each side")
 def _check_central(fn: Callable) -> str:
-    cases = [(np.sin, 0.7, 1e-4), (np.exp, -1.0, 1e-3), (lambda v: v**3, 2.0, 1e-2)]
+    cases: list[tuple[Callable[[Any], Any], float, float]] = [
+        (np.sin, 0.7, 1e-4), (np.exp, -1.0, 1e-3), (lambda v: v**3, 2.0, 1e-2)]
     for f, x, h in cases:
         expected = (f(x + h) - f(x - h)) / (2 * h)
         got = _call(fn, f, x, h)

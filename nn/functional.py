@@ -116,6 +116,8 @@ ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
     "softmax": softmax,
     "log_softmax": log_softmax,
 }
+"""Activation name -> function, as ``Dense(activation=...)`` and ``get_activation`` read it; ``None``, "linear" and
+"identity" all mean no activation."""
 
 
 def get_activation(activation: str | Callable[[Any], Any] | None) -> Callable[[Any], Any]:

@@ -73,7 +73,7 @@ def _torch(who: str) -> Any:
 # ----------------------------------------------------------------------------------------------------------------
 
 #: activation functions of nn.functional and the (name, arguments) PyTorch knows them by
-_FUNCTIONS = {
+_FUNCTIONS: dict[Any, tuple[str, dict[str, Any]]] = {
     F.relu: ("relu", {}), F.sigmoid: ("sigmoid", {}), F.tanh: ("tanh", {}),
     F.leaky_relu: ("leaky_relu", {"negative_slope": 0.01}), F.softplus: ("softplus", {"beta": 1.0, "threshold": 20.0}),
     F.softmax: ("softmax", {"dim": -1}), F.log_softmax: ("log_softmax", {"dim": -1}),
@@ -285,7 +285,7 @@ def to_torch(model: Module, optimizer: optim.Optimizer | None = None) -> Any:
     return module, _optimizer_to_torch(optimizer, plan, list(module.parameters()), torch)
 
 
-def _activation_from_torch(m: Any, tnn: Any) -> tuple[str | Module | None, bool]:
+def _activation_from_torch(m: Any, tnn: Any) -> tuple[Any, bool]:
     """(our activation for a Dense, is it an activation at all) for a torch module."""
     simple = {tnn.ReLU: "relu", tnn.Sigmoid: "sigmoid", tnn.Tanh: "tanh", tnn.Identity: None}
     if type(m) in simple:
@@ -337,7 +337,7 @@ def from_torch(module: Any, optimizer: Any = None, *, rng: Any = None) -> Any:
             todo[0:0] = [(f"{name}.{n}" if name else n, sub) for n, sub in m.named_children()]
         else:
             flat.append((name, m))
-    layers: list[Module] = []
+    layers: list[Any] = []
     i = 0
     while i < len(flat):
         name, m = flat[i]
@@ -352,8 +352,7 @@ def from_torch(module: Any, optimizer: Any = None, *, rng: Any = None) -> Any:
             if dtype not in ("float16", "float32", "float64"):
                 raise ConversionError(f"from_torch: {where}, {m!r}, has {dtype} weights, which numpy has no float "
                                       "type for; convert it first (module.float() or module.double())")
-            dtype = np.dtype(dtype)
-            d = Dense(m.in_features, m.out_features, act, bias=m.bias is not None, dtype=dtype, rng=0)
+            d = Dense(m.in_features, m.out_features, act, bias=m.bias is not None, dtype=np.dtype(dtype), rng=0)
             d.W.data[...] = m.weight.detach().cpu().numpy().T
             if m.bias is not None:
                 d.b.data[...] = m.bias.detach().cpu().numpy()
@@ -431,7 +430,7 @@ def _state_to_torch(opt: optim.Optimizer, plan: _Plan, groups: list[list[int]], 
     who = "to_torch"
     ours = opt.state_dict()
     pos = {id(p): i for i, p in enumerate(plan.params)}
-    state_of = [dict() for _ in plan.params]  # by model position
+    state_of: list[dict[str, Any]] = [{} for _ in plan.params]  # by model position
     for i, s in ours["state"].items():
         state_of[pos[id(opt.params[int(i)])]] = s
     order = [k for g in groups for k in g]  # torch numbers parameters group after group
@@ -510,7 +509,8 @@ def _state_from_torch(topt: Any, plan: _Plan, tparams: list[Any], torch: Any) ->
     name = type(topt).__name__
     cls = getattr(optim, name)
     our_keys = set(cls([Value(0.0)]).defaults)
-    groups, states = [], {}
+    groups: list[dict[str, Any]] = []
+    states: dict[int, Any] = {}
     keys = {key for s in topt.state.values() for key, v in s.items() if v is not None and key != "step"}
     flats = {}
     for key in keys:
@@ -567,7 +567,7 @@ def _tensor_twin(model: Module, dtype: Any) -> Module:
         return model
     plan = _plan(model, "export_onnx")
     arrays = plan.gather([np.asarray(p.data) for p in plan.params])
-    layers: list[Module] = []
+    layers: list[Any] = []
     k = 0
     for s in plan.steps:
         a = dict(s.args)

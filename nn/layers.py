@@ -170,8 +170,9 @@ class NeuronLayer(Module):
         return f"{len(n.w) if n else 0} -> {len(self.neurons)}, activation={act}"
 
 
-#: micrograd's name for :class:`NeuronLayer` (kept so micrograd code runs unchanged)
 Layer = NeuronLayer
+"""micrograd's name for this list of neurons, an alias of :class:`NeuronLayer` so micrograd code runs unchanged.
+Every layer's base class is :class:`nn.Module`, not this (Keras's ``Layer`` is a base class)."""
 
 
 class MLP(Module):

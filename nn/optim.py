@@ -386,7 +386,11 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with PyTorch's bias correction and epsilon placement; ``amsgrad`` keeps the largest raw
-    v seen; ``weight_decay`` is coupled L2 unless ``decoupled_weight_decay=True`` (that is AdamW)."""
+    v seen; ``weight_decay`` is coupled L2 unless ``decoupled_weight_decay=True`` (that is AdamW).
+
+    At step t with gradient g: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+    theta -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+    """
 
     def __init__(
         self, params: Iterable[Param], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -462,7 +466,10 @@ class Adagrad(Optimizer):
 
 class Adadelta(Optimizer):
     """Adadelta (Zeiler): step sizes from running averages of g^2 and of past updates; lr is a plain multiplier
-    (PyTorch's default 1.0 is Zeiler's method)."""
+    (PyTorch's default 1.0 is Zeiler's method).
+
+    v = rho v + (1 - rho) g^2, d = sqrt(u + eps) / sqrt(v + eps) * g, u = rho u + (1 - rho) d^2, theta -= lr * d.
+    """
 
     def __init__(
         self, params: Iterable[Param], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,

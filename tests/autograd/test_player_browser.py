@@ -11,39 +11,18 @@ import os
 import shutil
 
 import pytest
+from browser import chromium
 from markers import needs_dot
 
 from autograd import Stepper, Value
 from autograd.viz import format_array, graph_order
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 HIGHLIGHT = "#e67e22"
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        if shutil.which("apt-get"):  # Debian: the set-up installs them, so their absence is a failure
-            pytest.fail("chromium and chromedriver are missing: run `make setup` (scripts/ensure-chromium.sh, "
-                        "which apt-get installs chromium and chromium-driver as root)")
-        pytest.skip("no chromium/chromedriver and no apt-get to install them (not Debian): the HTML player's "
-                    "browser test runs on Debian only")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra: "
-                                    "pip install -e '.[test]'")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_AVOID_STATS", "true")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 "--window-size=1000,1000", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    yield driver
-    driver.quit()
+    yield from chromium(tmp_path_factory.mktemp("chromium-profile"))
 
 
 def _perceptron():
