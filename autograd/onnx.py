@@ -250,7 +250,7 @@ def _promoted(g: OnnxGraph, node: Node, ins: list[str]) -> list[str]:
     """The inputs of ``node``'s ONNX form, each float input of another dtype than the node's cast to it: numpy
     promotes float32 with float64 to float64 silently, ONNX requires one dtype per node and says so (``Gemm: B has
     inconsistent type``), so the file states the promotion the engine made."""
-    if node._fn.name == "astype":
+    if ONNX_FORMS.get(node._fn.name) is _cast:  # a cast sets its own dtype
         return ins
     dt = _dtype(node)
     if dt.kind != "f":

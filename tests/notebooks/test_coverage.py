@@ -48,7 +48,10 @@ LECTURE_SECTIONS = [
 def coverage_table() -> dict[str, tuple[str, str]]:
     """lecture section -> (notebook, section there), from the README's table."""
     rows = {}
-    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    course = re.search(r"^## The course.*?(?=^## )", readme, flags=re.S | re.M)
+    assert course, "README.md has no '## The course' section"
+    for line in course.group(0).splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("|") and len(cells) == 3 and cells[1].startswith(("0", "1")) and cells[1][:2].isdigit():
             rows[cells[0]] = (cells[1], cells[2])
