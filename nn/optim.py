@@ -422,8 +422,8 @@ class Adam(Optimizer):
             else:
                 g = g + wd * theta
         t = int(state.get("step", 0)) + 1
-        m = b1 * state.get("exp_avg", 0 * g) + (1 - b1) * g
-        v = b2 * state.get("exp_avg_sq", 0 * g) + (1 - b2) * g * g
+        m = b1 * (state["exp_avg"] if "exp_avg" in state else 0 * g) + (1 - b1) * g  # (0 * g made only when needed)
+        v = b2 * (state["exp_avg_sq"] if "exp_avg_sq" in state else 0 * g) + (1 - b2) * g * g
         state.update(step=t, exp_avg=m, exp_avg_sq=v)
         if hp["amsgrad"]:
             v = np.maximum(state.get("max_exp_avg_sq", 0 * g), v)
