@@ -263,7 +263,7 @@ class Dense(Module):
     def forward(self, x: Any) -> Tensor:
         if x.__class__ is not Tensor:  # (the layer's name is only needed for an error)
             x = _as_tensor(x, f"Dense({self.in_features} -> {self.out_features})")
-        shape = x.data.shape
+        shape = x.shape  # (not x.data: a compiled step forbids reading an argument's data outside autograd's ops)
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Dense({self.in_features} -> {self.out_features}): input of shape {x.shape} has "

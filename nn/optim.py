@@ -67,7 +67,7 @@ def _checked_grad(p: Param, i: int, who: str) -> Any:
             return np.float64(g)
         shape: tuple[int, ...] = ()
     else:
-        shape = p.data.shape
+        shape = p.shape
         if g.__class__ is np.ndarray and g.dtype is p.data.dtype and g.shape == shape:
             return g  # the common case for a Tensor, checked without conversions: the engine's own gradient
     try:
