@@ -108,7 +108,8 @@ def _walk(order: list[Node], grads: dict[Node, Any], F: Any) -> dict[Node, Any]:
             _bad_rule(fn, sent, parents)
         for parent, pg in zip(parents, sent):  # accumulate: a node used twice receives the sum
             if pg is not None and parent.requires_grad:  # constants need no gradient
-                grads[parent] = pg if (prev := get(parent)) is None else prev + pg
+                prev = get(parent)
+                grads[parent] = pg if prev is None else prev + pg
     return grads
 
 
