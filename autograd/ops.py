@@ -213,7 +213,8 @@ def _bce_forward(F, ctx, z, y):
         return lin + math.log1p(math.exp(-abs(z)))
     with np.errstate(invalid="ignore", over="ignore"):
         lin = np.where(z > 0, (1 - y) * z, -y * z)
-        lin = np.where(np.isnan(lin) & ~np.isnan(z) & ~np.isnan(y), 0, lin)
+        if np.isnan(lin).any():  # (rare: checked first, the fix costs five more array ops)
+            lin = np.where(np.isnan(lin) & ~np.isnan(z) & ~np.isnan(y), 0, lin)
         return lin + np.log1p(np.exp(-np.abs(z)))
 
 

@@ -747,7 +747,9 @@ def linear(x: Any, W: Any, b: Any = None) -> Tensor:
     W = _lift(W, x.data, "linear")
     b = _lift(b, x.data, "linear")
     # checked before anything is recorded: a bias that enlarged the output would break the backward pass
-    xs, ws = x.shape, W.shape
+    xs, ws = x.data.shape, W.data.shape
+    if len(xs) == 2 and len(ws) == 2 and xs[1] == ws[0] and b.data.shape == ws[1:]:
+        return Tensor._apply(ops.LINEAR, (x, W, b))  # a dense layer's shapes (the common case): nothing to broadcast
     if not xs or not ws:
         raise ShapeError(f"linear: x and W need at least one dimension, got shapes {xs} and {ws}")
     inner = ws[-2] if len(ws) > 1 else ws[0]

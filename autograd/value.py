@@ -30,17 +30,18 @@ _object_new = object.__new__
 
 def _new(data: float, parents: tuple, fn: Any, ctx: Any = None) -> Value:
     """A Value made by an op; records its parents only when grad mode is on."""
-    v = _object_new(Value if _mode.enabled else Constant)  # under no_grad a result is a constant, as a Tensor's
-    v.data = data
-    v.grad = 0.0
-    v.label = None
-    v._ctx = ctx
-    if _mode.enabled:
-        v._parents = parents
-        v._fn = fn
-        if _mode.anomaly is not None:
-            _mode.anomaly.forward(v)
-    else:  # a constant: backward through it is a clear error, not a silent 0
+    mode = _mode  # (a thread-local: read once, this runs for every node)
+    if mode.enabled:
+        v = _object_new(Value)
+        v.data, v.grad, v.label, v._ctx, v._parents, v._fn = data, 0.0, None, ctx, parents, fn
+        if mode.anomaly is not None:
+            mode.anomaly.forward(v)
+    else:  # under no_grad a result is a constant, as a Tensor's: backward through it is a clear error, not a 0
+        v = _object_new(Constant)
+        v.data = data
+        v.grad = 0.0
+        v.label = None
+        v._ctx = ctx
         v._parents = ()
         v._fn = None
     return v
@@ -123,6 +124,8 @@ class Value(Node):
         return _new(op.forward(FloatMath, ctx, self.data), (self,), op, ctx)
 
     def __add__(self, other: Any) -> Value:
+        if other.__class__ is Value:  # the bulk of a Value network: add's forward (a + b) without the dispatch
+            return _new(self.data + other.data, (self, other), ops.ADD)
         return self._binary(other, ops.ADD)
 
     def __radd__(self, other: Any) -> Value:
@@ -135,6 +138,8 @@ class Value(Node):
         return self._binary(other, ops.SUB, True)
 
     def __mul__(self, other: Any) -> Value:
+        if other.__class__ is Value:  # as __add__: mul's forward (a * b) without the dispatch
+            return _new(self.data * other.data, (self, other), ops.MUL)
         return self._binary(other, ops.MUL)
 
     def __rmul__(self, other: Any) -> Value:

@@ -262,8 +262,10 @@ class Dense(Module):
             self.b = None
 
     def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x, f"Dense({self.in_features} -> {self.out_features})")
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        if x.__class__ is not Tensor:  # (the layer's name is only needed for an error)
+            x = _as_tensor(x, f"Dense({self.in_features} -> {self.out_features})")
+        shape = x.shape  # (not x.data: a compiled step forbids reading an argument's data outside autograd's ops)
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Dense({self.in_features} -> {self.out_features}): input of shape {x.shape} has "
                 f"{x.shape[-1] if x.ndim else 0} features in its last axis, expected {self.in_features}"

@@ -68,6 +68,8 @@ def _checked_grad(p: Param, i: int, who: str) -> Any:
         shape: tuple[int, ...] = ()
     else:
         shape = p.shape
+        if g.__class__ is np.ndarray and g.dtype is p.data.dtype and g.shape == shape:
+            return g  # the common case for a Tensor, checked without conversions: the engine's own gradient
     try:
         arr = np.asarray(g)
     except (TypeError, ValueError):
@@ -219,27 +221,35 @@ class Optimizer:
         parameter or state changes, so a step that fails changes nothing and later correct steps work.
         """
         who = type(self).__name__
-        todo = []  # (parameter, its index, theta, g, hyperparameters)
+        states = self.state
+        todo = []  # (parameter, its index, theta, g, hyperparameters, is it a Value)
         i = 0
         for group in self.param_groups:
             hp = {k: v for k, v in group.items() if k != "params"}
+            flip = hp.get("maximize")
             for p in group["params"]:
                 i += 1
                 if p.grad is None:
                     continue
                 g = _checked_grad(p, i - 1, who)
-                if not isinstance(p, Value):  # a Value's state is checked to be scalar when it is loaded
-                    _check_state_shapes(p, self.state[i - 1], i - 1, who)
-                theta = np.float64(p.data) if isinstance(p, Value) else p.data
-                todo.append((p, i - 1, theta, -g if hp.get("maximize") else g, hp))
+                scalar = isinstance(p, Value)
+                if not scalar and states[i - 1]:  # a Value's state is checked to be scalar when it is loaded
+                    _check_state_shapes(p, states[i - 1], i - 1, who)
+                theta = np.float64(p.data) if scalar else p.data
+                todo.append((p, i - 1, theta, -g if flip else g, hp, scalar))
         done = []
-        for p, k, theta, g, hp in todo:
-            state = dict(self.state[k])  # _update writes into a copy: kept only once every update succeeded
+        for p, k, theta, g, hp, scalar in todo:
+            state = dict(states[k])  # _update writes into a copy: kept only once every update succeeded
             new = self._update(theta, g, state, hp)
-            done.append((p, k, float(new) if isinstance(p, Value) else np.asarray(new, dtype=p.data.dtype), state))
-        for p, k, new, state in done:
-            self.state[k].update(state)
-            if isinstance(p, Value):
+            if scalar:
+                new = float(new)
+            elif new.__class__ is not np.ndarray or new.dtype is not theta.dtype:
+                new = np.asarray(new, dtype=theta.dtype)
+            done.append((p, k, new, state, scalar))
+        for p, k, new, state, scalar in done:
+            if state:
+                states[k].update(state)
+            if scalar:
                 p.data = new
             elif p.data.flags.writeable:
                 p.data[...] = new  # in place: anything holding the array sees the new values
@@ -416,8 +426,8 @@ class Adam(Optimizer):
             else:
                 g = g + wd * theta
         t = int(state.get("step", 0)) + 1
-        m = b1 * state.get("exp_avg", 0 * g) + (1 - b1) * g
-        v = b2 * state.get("exp_avg_sq", 0 * g) + (1 - b2) * g * g
+        m = b1 * (state["exp_avg"] if "exp_avg" in state else 0 * g) + (1 - b1) * g  # (0 * g made only when needed)
+        v = b2 * (state["exp_avg_sq"] if "exp_avg_sq" in state else 0 * g) + (1 - b2) * g * g
         state.update(step=t, exp_avg=m, exp_avg_sq=v)
         if hp["amsgrad"]:
             v = np.maximum(state.get("max_exp_avg_sq", 0 * g), v)
