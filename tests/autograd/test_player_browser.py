@@ -14,11 +14,12 @@ import pytest
 from markers import needs_dot
 
 from autograd import Stepper, Value
+from autograd.style import COLORS
 from autograd.viz import format_array, graph_order
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-HIGHLIGHT = "#e67e22"
+HIGHLIGHT = COLORS["highlight"]
 
 
 @pytest.fixture(scope="module")
