@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 __all__ = ["dname", "OKABE_ITO", "COLORS", "BORDERS", "KIND_TEXT", "display_label", "node_names", "node_kind",
@@ -148,41 +148,50 @@ def node_kind(node: Any, root: Any = None) -> str:
     return "parameter"
 
 
-def node_names(order: Iterable[Any]) -> dict[Any, str]:
+def node_names(order: Iterable[Any], only: Collection[Any] | None = None) -> dict[Any, str]:
     """The name of every node of a graph (``order``: :func:`autograd.viz.graph_order`), as pictures, steps and
     explanations print it: :func:`display_label` of a label; a role name for the nodes of a neuron (``z[k]_i``,
     ``h[k]_i``; the perceptron's ``z`` and ``y_hat``); ``#n`` (n counted from 1 in topological order) for other
     unlabelled intermediates, except an unlabelled root, which is ``J``; ``''`` for an unlabelled leaf (a picture
-    shows its value)."""
+    shows its value). ``only``: name just these nodes (a collapsed drawing), counting as if all were named."""
     order = list(order)
     names: dict[Any, str] = {}
     role: dict[Any, str] = {}
     taken = {n.label for n in order if n.label}
     counter = 0
     for node in order:
-        if node.label:
-            names[node] = display_label(node.label)
+        label = node.label
+        if label:
+            if only is None or node in only:
+                names[node] = display_label(label)
             continue
-        fn = node._fn
-        if fn is None:
-            names[node] = ""
+        if node._fn is None:
+            if only is None or node in only:
+                names[node] = ""
             continue
         name = None
-        found = [t for t in (_neuron_of(p.label) for p in node._parents if p._fn is None) if t is not None]
-        tags = {tag for tag, _ in found}
-        if len(tags) == 1 and any(w for _, w in found):  # reads the weights of one neuron: its weighted sum
-            name = "z" + tags.pop()
-            role[node] = name
-        elif len(node._parents) == 1 and node._parents[0] in role:  # the activation of a neuron's sum
-            z = role[node._parents[0]]
+        parents = node._parents
+        tagged = [p.label for p in parents if p.label and p._fn is None]  # most nodes have none: fast
+        if tagged:
+            found = [t for t in map(_neuron_of, tagged) if t is not None]
+            tags = {tag for tag, _ in found}
+            if len(tags) == 1 and any(w for _, w in found):  # reads the weights of one neuron: its weighted sum
+                name = "z" + tags.pop()
+                role[node] = name
+        elif len(parents) == 1 and parents[0] in role:  # the activation of a neuron's sum
+            z = role[parents[0]]
             name = "y_hat" if z == "z" else "h" + z[1:]
         if name is None or name in taken:
             counter += 1
-            name = f"#{counter}"
+            if only is None or node in only:
+                names[node] = f"#{counter}"
+            continue
         taken.add(name)
-        names[node] = name
-    if order and names[order[-1]].startswith("#") and "J" not in taken:
-        names[order[-1]] = "J"  # an unlabelled root: the lecture's name of what is differentiated (dJ/dw1)
+        if only is None or node in only:
+            names[node] = name
+    root = order[-1] if order else None
+    if root in names and names[root].startswith("#") and "J" not in taken:
+        names[root] = "J"  # an unlabelled root: the lecture's name of what is differentiated (dJ/dw1)
     return names
 
 

@@ -302,7 +302,7 @@ def draw(
     order = graph_order(root)
     index = {node: i for i, node in enumerate(order)}
     kept = set(order) if len(order) <= max_nodes else _nearest(root, max_nodes)
-    names = style.node_names(order)
+    names = style.node_names(order, None if len(kept) == len(order) else kept)
     hot = COLORS["highlight"]
     hi_nodes, hi_edges = _normalise_highlight(highlight, hot)
     notes = {(id(c), int(s)): t for (c, s), t in (edge_labels or {}).items()}

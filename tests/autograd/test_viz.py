@@ -505,3 +505,18 @@ def test_the_palette_is_okabe_ito_and_kinds_differ() -> None:
     kinds = ("parameter", "input", "constant", "intermediate", "output")
     assert len({COLORS[k] for k in kinds}) == 5 and len({style.BORDERS[k] for k in kinds}) == 5
     assert COLORS["highlight"] == style.OKABE_ITO["vermillion"] and style.BORDERS["parameter"] == "#0072b2"
+
+
+def test_lecture_names_are_display_only_and_state_dict_keys_stay() -> None:
+    import nn
+
+    p = nn.Perceptron(2, w0=1.0, W=(3.0, -2.0))
+    assert p.lecture_names() == {"w0": "w0", "W.0": "w1", "W.1": "w2"}
+    m = nn.MLP(2, [3, 1], rng=0)
+    names = m.lecture_names()
+    assert names["layers.0.neurons.1.w.0"] == "w[1]_{1,2}" and names["layers.1.neurons.0.b"] == "w[2]_{0,1}"
+    assert list(names) == [k for k, _ in m.named_parameters()] == list(m.state_dict())
+    assert all(p.label == k for k, p in m.named_parameters())  # labels stay the dotted keys
+    s = nn.Sequential(nn.Dense(2, 3, rng=0), nn.Dense(3, 1, rng=1))
+    assert s.lecture_names() == {"layers.0.W": "W[1]", "layers.0.b": "b[1]", "layers.1.W": "W[2]",
+                                 "layers.1.b": "b[2]"}
