@@ -4,7 +4,7 @@
 >>> cube = register(Op("my_cube", arity=1,
 ...                    forward=lambda F, ctx, x: x * x * x,
 ...                    backward=lambda F, ctx, g, out, x: (g * 3 * x * x,),
-...                    formula=("3x^2",)))
+...                    formula=("3 * x^2",)))
 >>> x = Value(2.0)
 >>> y = apply(cube, x)
 >>> y.backward()
@@ -18,8 +18,9 @@ written with ordinary operators, so one rule serves floats, numpy arrays and, fo
 
 Drawings, steps, explanations and gradcheck read everything else they need from the op too, so a few optional
 hooks make yours as well shown as a built-in one: ``text`` (how a drawing shows it with its constant ``ctx``),
-``letters`` (what its formula's letters stand for), ``expression``, ``formula_slot`` and, for an op with kinks,
-``kinks`` or ``branch`` (see :class:`~autograd.engine.Op`):
+``letters`` (what its formula's letters stand for), ``values`` (the numbers they stand for, so that gradcheck
+evaluates the formula and compares it with ``backward``: see :mod:`autograd.formula`), ``expression``,
+``formula_slot`` and, for an op with kinks, ``kinks`` or ``branch`` (see :class:`~autograd.engine.Op`):
 
 >>> from autograd import backward_steps
 >>> scale = register(Op("my_scale", arity=1,
@@ -27,10 +28,11 @@ hooks make yours as well shown as a built-in one: ``text`` (how a drawing shows 
 ...                     backward=lambda F, ctx, g, out, x: (g * ctx,),
 ...                     formula=("k",),
 ...                     text=lambda k: f"scale({k:g})",
-...                     letters=lambda node, slot, names: f"x = {names[0]}, k = {node.ctx:g}"))
+...                     letters=lambda node, slot, names: f"x = {names[0]}, k = {node.ctx:g}",
+...                     values=lambda k, slot, xs, out: {"x": xs[0], "k": k}))
 >>> x = Value(2.0, label="x")
 >>> print(*backward_steps(apply(scale, x, ctx=3.0)))
-step 0: my_scale#1 = scale(3)(x) | upstream 1 | x: k [x = x, k = 3] = 3, gets 3, total 3
+step 0: J = scale(3)(x) | upstream dJ/dJ = 1 | x: k [x = x, k = 3] = 3, gets 3, total 3
 >>> _ = unregister("my_scale")
 """
 

@@ -132,11 +132,14 @@ class Op:
       given its parents' ``names`` (``'x = z1, n = 2'``);
     * ``expression(ctx, names)``: the node as its op applied to its parents' names (``'z1 ** 2'``);
     * ``formula_slot(ctx, slot)``: which registered formula belongs to input ``slot`` (ops of any arity);
-    * ``branch(ctx, xs, out)``: an array that changes exactly when an input crosses a kink (None: smooth here).
+    * ``branch(ctx, xs, out)``: an array that changes exactly when an input crosses a kink (None: smooth here);
+    * ``values(ctx, slot, xs, out)``: the numbers the letters of the formula of input ``slot`` stand for
+      (``{'x': ..., 'n': 2}``), so the formula can be evaluated and checked against ``backward``
+      (:mod:`autograd.formula`); or a string saying why the formula cannot be evaluated element by element.
     """
 
     __slots__ = ("name", "symbol", "arity", "forward", "backward", "formula", "kinks", "selective", "doc",
-                 "text", "letters", "expression", "formula_slot", "branch")
+                 "text", "letters", "expression", "formula_slot", "branch", "values")
 
     def __init__(
         self,
@@ -155,6 +158,7 @@ class Op:
         expression: Callable[[Any, Sequence[str]], str] | None = None,
         formula_slot: Callable[[Any, int], int] | None = None,
         branch: Callable[[Any, Sequence[Any], Any], Any] | None = None,
+        values: Callable[[Any, int, Sequence[Any], Any], dict[str, Any]] | str | None = None,
     ) -> None:
         if len(formula) != arity and arity >= 0:
             raise ValueError(f"op {name!r}: {arity} inputs but {len(formula)} derivative formulas")
@@ -172,6 +176,7 @@ class Op:
         self.expression = expression
         self.formula_slot = formula_slot
         self.branch = branch
+        self.values = values
 
     def describe(self) -> str:
         """``'mul: d/da = b, d/db = a'``: the op's local derivatives, one per input."""
@@ -221,6 +226,15 @@ class Op:
         if self.kinks:
             return np.stack([np.sign(np.asarray(x) - k) for x in xs for k in self.kinks])
         return None
+
+    def values_for(self, ctx: Any, slot: int, xs: Sequence[Any], out: Any) -> dict[str, Any]:
+        """The numbers the letters of input ``slot``'s formula stand for: ``values(...)``, else ``x`` for one
+        input and ``a``, ``b``, ... for more (the letters of :meth:`describe`); ``out`` is the op's output."""
+        if callable(self.values):
+            return self.values(ctx, slot, xs, out)
+        if len(xs) == 1:
+            return {"x": xs[0], "out": out}
+        return {**dict(zip("abcdefgh", xs)), "out": out}
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"

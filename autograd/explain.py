@@ -8,7 +8,7 @@
 >>> J = (y_hat - 1.0) ** 2; J.label = "J"
 >>> e = explain(J, w1)
 >>> [f.name for f in e.paths[0].factors]
-['dJ/d(sub#5)', 'd(sub#5)/dy_hat', 'dy_hat/dz1', 'dz1/dw1']
+['dJ/d(#1)', 'd(#1)/dy_hat', 'dy_hat/dz1', 'dz1/dw1']
 >>> round(e.total, 6)
 -0.574939
 
@@ -38,17 +38,18 @@ from typing import Any
 import numpy as np
 
 from .engine import Node, local_derivatives, topological_order, unbroadcast, vjp
-from .stepping import formula_letters, node_name, slot_formula
+from .stepping import formula_letters, graph_names, node_name, slot_formula
+from .style import OKABE_ITO, dname
 from .viz import COLORS, graph_order
 from .viz import draw as _draw
 
 __all__ = ["explain", "Explanation", "ChainPath", "Factor", "FACTOR_COLORS"]
 
-#: factor colours in path order, as on the lecture slide: dJ/dy_hat purple, dy_hat/dz1 red, dz1/dw1 blue, ...
-FACTOR_COLORS = ("#7b2cbf", "#d62828", "#1d4ed8", "#2a9d8f", "#e76f51", "#6a994e", "#b5179e", "#8d6e63")
+#: factor colours in path order (Okabe–Ito, told apart with any common colour-vision deficiency)
+FACTOR_COLORS = tuple(OKABE_ITO[c] for c in ("blue", "orange", "reddish_purple", "bluish_green", "sky_blue",
+                                             "black"))  # colour-blind safe; vermillion is the highlight
 
 HIGHLIGHT = COLORS["highlight"]
-_IDENT = re.compile(r"[A-Za-z_][\w.]*(\[[\d, ]*\])?\Z")  # a name, maybe with an element's index
 
 
 @dataclass(frozen=True)
@@ -173,11 +174,7 @@ class Explanation:
         return _draw(self.root, highlight=hi, edge_labels=labels, **kw)
 
 
-def _dname(top: str, bottom: str) -> str:
-    """``dJ/dy_hat`` for simple names, ``d(tanh#4)/d(z1)`` otherwise."""
-    t = top if _IDENT.match(top) else f"({top})"
-    b = bottom if _IDENT.match(bottom) else f"({bottom})"
-    return f"d{t}/d{b}"
+_dname = dname
 
 
 def _mag(x: float) -> float:
@@ -208,7 +205,7 @@ def explain(root: Node, node: Node, *, index: Any = None, max_paths: int = 10) -
         raise ValueError(f"explain: index={index!r} picks an element of a Tensor; {node!r} is a single number")
     flat = _element(root, node, index) if arrays else None
     order = topological_order(root)
-    names = {n: node_name(n, i) for i, n in enumerate(graph_order(root))}  # the drawing's numbering
+    names = graph_names(graph_order(root))  # the drawing's names
     if node not in names:  # the root does not depend on it: no path, gradient 0
         names[node] = node_name(node)
         if arrays:

@@ -31,6 +31,7 @@ import numpy as np
 
 from .custom import apply
 from .engine import Node, enable_grad, topological_order, unbroadcast, vjp
+from .formula import FormulaError, check_op, checkable
 from .numeric import DomainError
 from .tensor import Tensor
 from .value import Constant, Value
@@ -120,6 +121,7 @@ class GradcheckReport:
     kinks: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     culprit: LocalFailure | None = None
+    formulas: list[str] = field(default_factory=list)  #: ops whose printed formula disagrees with their code
 
     def __bool__(self) -> bool:
         return self.passed
@@ -144,9 +146,10 @@ class GradcheckReport:
             shown = ", ".join(f"{name}{list(i)}" for name, i in self.kinks[:8])
             more = f" and {len(self.kinks) - 8} more" if len(self.kinks) > 8 else ""
             out.append(f"  not judged (within eps of a kink): {shown}{more}")
+        out += [f"  printed formula disagrees with the derivative code: {m}" for m in self.formulas]
         if self.culprit is not None:
             out.append(f"  {self.culprit}")
-        elif not self.passed and self.checked:
+        elif not self.passed and self.checked and not self.formulas:
             out.append("  every op of the graph passes its local check: look at how f combines them "
                        "(e.g. an operation done on .data, outside the graph)")
         return out
@@ -466,6 +469,30 @@ def _local_second_order(node: Node, eps: float, atol: float, rtol: float,
     return _failure(node, slot, worst.index, worst.analytic, worst.numeric, order=2)
 
 
+def _check_formulas(nodes: list[Node]) -> tuple[list[str], list[str]]:
+    """Each op's printed formula evaluated at its inputs against its derivative code (:mod:`autograd.formula`):
+    the disagreements, and a note for each op whose formula names letters its ``values`` hook does not give.
+    Formulas in prose and ops that say why their formula is not element-wise are not checked."""
+    problems: list[str] = []
+    notes: list[str] = []
+    skip: set[str] = set()
+    for node in nodes:
+        op = node._fn
+        if op is None:
+            continue
+        if op.name in skip or checkable(op) is not None:  # prose, or not element-wise (the op says why)
+            continue
+        xs = [p.data if isinstance(p, Value) else np.asarray(p.data) for p in node._parents]
+        try:
+            found = check_op(op, node._ctx, xs, rtol=1e-6, atol=1e-8)
+        except FormulaError as e:  # a user's op whose letters its values hook does not give
+            skip.add(op.name)
+            notes.append(f"op {op.name!r}: its formula is not checked ({e}; give the op a values hook)")
+            continue
+        problems += [m for m in found if m not in problems]
+    return problems[:8], notes
+
+
 def _localize(nodes: list[Node], eps: float, atol: float, rtol: float, order: int) -> LocalFailure | None:
     rng = np.random.default_rng(0)
     for node in nodes:
@@ -573,6 +600,10 @@ def _check(
             + ("its derivative was" if len(kinks) == 1 else "their derivatives were")
             + f" not judged. Move the input away from the kink to check {'it' if len(kinks) == 1 else 'them'}."),
             stacklevel=3)
+    report.formulas, more = _check_formulas(nodes)
+    report.notes += more
+    if report.formulas:
+        report.passed = False
     if report.failed and localize:  # each op is checked with the step that suits its precision
         report.culprit = _localize(nodes, d_eps, atol, rtol, 1)
         if report.culprit is None and eps > 10 * d_eps:

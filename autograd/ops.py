@@ -88,6 +88,7 @@ POW = register(Op(  # x ** n with a constant exponent n (ctx)
     # x^0 = 1 has derivative exactly 0: selected, so an infinite upstream gradient gives 0, not inf * 0 = NaN
     backward=lambda F, ctx, g, out, x: (F.select(False, g) if ctx == 0 else F.mulz(g, ctx * x ** (ctx - 1)),),
     formula=("n * x^(n-1)",),
+    values=lambda ctx, slot, xs, out: {"x": xs[0], "n": ctx},
     kinks=(0.0,),
     text=lambda ctx: f"**{ctx:g}",
     letters=lambda node, slot, names: f"x = {names[0]}, n = {node.ctx:g}",
@@ -131,7 +132,7 @@ SQRT = register(Op(
     "sqrt", arity=1,
     forward=lambda F, ctx, x: F.sqrt(x),
     backward=lambda F, ctx, g, out, x: (F.mulz(g, 0.5 / out),),
-    formula=("1 / (2 sqrt(x))",),
+    formula=("1 / (2 * sqrt(x))",),
 ))
 
 TANH = register(Op(
@@ -168,6 +169,7 @@ LEAKY_RELU = register(Op(  # ctx: the slope a for x <= 0
     forward=lambda F, ctx, x: F.where(x > 0, x, x * ctx),
     backward=lambda F, ctx, g, out, x: (F.where(F.raw(x) > 0, g, g * ctx),),
     formula=("1 if x > 0 else a",),
+    values=lambda ctx, slot, xs, out: {"x": xs[0], "a": ctx},
     kinks=(0.0,),
     text=lambda ctx: f"LeakyReLU({ctx:g})",
     letters=lambda node, slot, names: f"x = {names[0]}, a = {node.ctx:g}",
@@ -197,7 +199,8 @@ SOFTPLUS = register(Op(  # ctx: (beta, threshold), PyTorch's defaults (1, 20)
     backward=lambda F, ctx, g, out, x: (
         F.where(F.raw(x) * ctx[0] > ctx[1], g, g * -F.expm1(out * -ctx[0])),
     ),
-    formula=("sigmoid(beta * x)  (1 past the threshold)",),
+    formula=("1 if beta * x > threshold else sigmoid(beta * x)",),
+    values=lambda ctx, slot, xs, out: {"x": xs[0], "beta": ctx[0], "threshold": ctx[1]},
     letters=lambda node, slot, names: f"x = {names[0]}, beta = {node.ctx[0]:g}, threshold = {node.ctx[1]:g}",
     branch=lambda ctx, xs, out: np.asarray(xs[0]) * ctx[0] > ctx[1],  # past the threshold: x itself, slope 1
 ))
@@ -224,6 +227,7 @@ BCE_WITH_LOGITS = register(Op(  # binary cross-entropy of logits z against targe
     backward=lambda F, ctx, g, out, z, y, needs=None: (
         g * (F.sigmoid(z) - y) if _want(needs, 0) else None, g * -z if _want(needs, 1) else None),
     formula=("sigmoid(z) - y", "-z"),
+    values=lambda ctx, slot, xs, out: {"z": xs[0], "y": xs[1]},
     letters=lambda node, slot, names: f"z = {names[0]}, y = {names[1]}",
 ))
 
@@ -267,7 +271,9 @@ WEIGHTED_SUM = register(Op(  # inputs: w_1..w_n, x_1..x_n[, b]; ctx: (n, has_bia
     "weighted_sum", symbol="b + Σ w·x", arity=-1,
     forward=_weighted_sum_forward,
     backward=_weighted_sum_backward,
-    formula=("x_i (for w_i)", "w_i (for x_i)", "1 (for b)"),
+    formula=("x_i  (for w_i)", "w_i  (for x_i)", "1  (for b)"),
+    values=lambda ctx, slot, xs, out: (
+        {"x_i": xs[ctx[0] + slot]} if slot < ctx[0] else {"w_i": xs[slot - ctx[0]]} if slot < 2 * ctx[0] else {}),
     formula_slot=lambda ctx, slot: 0 if slot < ctx[0] else 1 if slot < 2 * ctx[0] else 2,
     letters=_weighted_sum_letters,
 ))
@@ -315,6 +321,7 @@ MATMUL = register(Op(
     forward=lambda F, ctx, a, b: a @ b,
     backward=_matmul_backward,
     formula=("g @ b^T", "a^T @ g"),
+    values="not element-wise: each input receives a matrix product with the upstream gradient g",
     letters=lambda node, slot, names: f"a = {names[0]}, b = {names[1]}, g = the upstream gradient",
 ))
 
@@ -330,7 +337,8 @@ LINEAR = register(Op(  # a dense layer's z = x @ W + b in one node (the lecture'
     "linear", symbol="x @ W + b", arity=3, selective=True,
     forward=lambda F, ctx, x, W, b: x @ W + b,
     backward=_linear_backward,
-    formula=("g @ W^T", "x^T @ g", "1 (summed over the batch)"),
+    formula=("g @ W^T", "x^T @ g", "1  (summed over the batch)"),
+    values="not element-wise: x and W receive matrix products with the upstream gradient g",
     letters=lambda node, slot, names: f"x = {names[0]}, W = {names[1]}, g = the upstream gradient",
     expression=lambda ctx, names: f"{names[0]} @ {names[1]} + {names[2]}",
 ))
@@ -354,7 +362,7 @@ SUM = register(Op(  # ctx: (axes or None, keepdims)
     "sum", symbol="sum", arity=1,
     forward=lambda F, ctx, x: x.sum(axis=ctx[0], keepdims=ctx[1]),
     backward=lambda F, ctx, g, out, x: (F.broadcast_to(_keep(g, ctx[0], ctx[1], x.shape), x.shape),),
-    formula=("1 (the gradient is copied to every summed element)",),
+    formula=("1  (the gradient is copied to every summed element)",),
     text=lambda ctx: _with_axes("sum", ctx),
 ))
 
@@ -381,6 +389,7 @@ MEAN = register(Op(  # ctx: (axes or None, keepdims)
         F.broadcast_to(_keep(g, ctx[0], ctx[1], x.shape) / max(_count(x.shape, ctx[0]), 1), x.shape),
     ),
     formula=("1/n",),
+    values=lambda ctx, slot, xs, out: {"x": xs[0], "n": max(_count(np.shape(xs[0]), ctx[0]), 1)},
     text=lambda ctx: _with_axes("mean", ctx),
     letters=lambda node, slot, names: (
         f"x = {names[0]}, n = {int(np.size(node.parents[0].data) // max(np.size(node.data), 1))}"),
@@ -393,6 +402,14 @@ def _extreme_backward(F, ctx, g, out, x):
     hit = (rx == rout) | ((rx != rx) & (rout != rout))  # every tie is hit; a NaN result: the NaNs that made it
     share = hit / hit.sum(axis=axes, keepdims=True)  # ties split the gradient evenly
     return (_share(F, _keep(g, axes, keepdims, x.shape), share.astype(rx.dtype, copy=False)),)  # 0 off the extreme
+
+
+def _extreme_letters(ctx: Any, x: Any, out: Any) -> dict[str, Any]:
+    """The letters of max's (min's) formula: m the extreme broadcast against x, k how many elements equal it."""
+    axes, keepdims = ctx
+    m = _keep(np.asarray(out), axes, keepdims, np.shape(x))
+    k = (np.asarray(x) == m).sum(axis=axes, keepdims=True)
+    return {"x": x, "m": m, "k": k}
 
 
 def _extreme_branch(ctx: Any, xs: Any, out: Any) -> Any:
@@ -408,7 +425,8 @@ MAX = register(Op(  # ctx: (axes or None, keepdims)
     "max", symbol="max", arity=1,
     forward=lambda F, ctx, x: x.max(axis=ctx[0], keepdims=ctx[1]),
     backward=_extreme_backward,
-    formula=("1 at the maximum (1/k each for k ties), else 0",),
+    formula=("1/k if x == m else 0  (m the maximum, k how many elements tie for it)",),
+    values=lambda ctx, slot, xs, out: _extreme_letters(ctx, xs[0], out),
     text=lambda ctx: _with_axes("max", ctx),
     branch=_extreme_branch,
 ))
@@ -417,7 +435,8 @@ MIN = register(Op(
     "min", symbol="min", arity=1,
     forward=lambda F, ctx, x: x.min(axis=ctx[0], keepdims=ctx[1]),
     backward=_extreme_backward,
-    formula=("1 at the minimum (1/k each for k ties), else 0",),
+    formula=("1/k if x == m else 0  (m the minimum, k how many elements tie for it)",),
+    values=lambda ctx, slot, xs, out: _extreme_letters(ctx, xs[0], out),
     text=lambda ctx: _with_axes("min", ctx),
     branch=_extreme_branch,
 ))
@@ -439,7 +458,7 @@ MAXIMUM = register(Op(
     forward=lambda F, ctx, a, b: np.maximum(a, b),
     backward=lambda F, ctx, g, out, a, b: (
         _share(F, g, _pairwise_share(F.raw(a), F.raw(b))), _share(F, g, _pairwise_share(F.raw(b), F.raw(a)))),
-    formula=("1 if a > b, 1/2 if a = b, else 0", "1 if b > a, 1/2 if a = b, else 0"),
+    formula=("1 if a > b else (1/2 if a == b else 0)", "1 if b > a else (1/2 if a == b else 0)"),
     branch=lambda ctx, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
 ))
 
@@ -448,7 +467,7 @@ MINIMUM = register(Op(
     forward=lambda F, ctx, a, b: np.minimum(a, b),
     backward=lambda F, ctx, g, out, a, b: (
         _share(F, g, _pairwise_share(F.raw(b), F.raw(a))), _share(F, g, _pairwise_share(F.raw(a), F.raw(b)))),
-    formula=("1 if a < b, 1/2 if a = b, else 0", "1 if b < a, 1/2 if a = b, else 0"),
+    formula=("1 if a < b else (1/2 if a == b else 0)", "1 if b < a else (1/2 if a == b else 0)"),
     branch=lambda ctx, xs, out: np.sign(np.asarray(xs[0]) - np.asarray(xs[1])),
 ))
 
@@ -468,6 +487,8 @@ CLIP = register(Op(  # ctx: (lo, hi); either may be None
     forward=lambda F, ctx, x: np.clip(x, ctx[0], ctx[1]),
     backward=_clip_backward,
     formula=("1 if lo <= x <= hi else 0",),
+    values=lambda ctx, slot, xs, out: {  # a missing bound is no bound
+        "x": xs[0], "lo": -math.inf if ctx[0] is None else ctx[0], "hi": math.inf if ctx[1] is None else ctx[1]},
     text=lambda ctx: f"clip({ctx[0]}, {ctx[1]})",
     letters=lambda node, slot, names: f"x = {names[0]}, lo = {node.ctx[0]}, hi = {node.ctx[1]}",
     branch=lambda ctx, xs, out: np.stack(
@@ -478,7 +499,8 @@ WHERE = register(Op(  # ctx: the boolean condition (a constant)
     "where", arity=2,
     forward=lambda F, ctx, a, b: np.where(ctx, a, b),
     backward=lambda F, ctx, g, out, a, b: (F.where(ctx, g, 0), F.where(ctx, 0, g)),
-    formula=("1 where cond else 0", "0 where cond else 1"),
+    formula=("1 if cond else 0", "0 if cond else 1"),
+    values=lambda ctx, slot, xs, out: {"a": xs[0], "b": xs[1], "cond": np.asarray(ctx, dtype=bool)},
     text=lambda ctx: f"where({format_array(ctx) if np.size(ctx) <= SMALL else f'cond{np.shape(ctx)}'})",
     letters=lambda node, slot, names: (
         f"a = {names[0]}, b = {names[1]}, cond = a fixed mask of shape {np.shape(node.ctx)}"),
@@ -489,7 +511,7 @@ RESHAPE = register(Op(  # ctx: the new shape
     "reshape", arity=1,
     forward=lambda F, ctx, x: x.reshape(ctx),
     backward=lambda F, ctx, g, out, x: (g.reshape(x.shape),),
-    formula=("1 (the gradient is reshaped back)",),
+    formula=("1  (the gradient is reshaped back)",),
     text=lambda ctx: f"reshape{tuple(ctx)}",
 ))
 
@@ -497,7 +519,7 @@ TRANSPOSE = register(Op(  # ctx: the permutation of axes
     "transpose", arity=1,
     forward=lambda F, ctx, x: x.transpose(ctx),
     backward=lambda F, ctx, g, out, x: (g.transpose(tuple(np.argsort(ctx))),),
-    formula=("1 (the gradient is transposed back)",),
+    formula=("1  (the gradient is transposed back)",),
     text=lambda ctx: f"transpose{tuple(ctx)}",
 ))
 
@@ -505,7 +527,7 @@ EXPAND = register(Op(  # ctx: the target shape; the engine sums the gradient bac
     "broadcast_to", symbol="expand", arity=1,
     forward=lambda F, ctx, x: np.broadcast_to(x, ctx),
     backward=lambda F, ctx, g, out, x: (g,),
-    formula=("1 (summed over the broadcast axes)",),
+    formula=("1  (summed over the broadcast axes)",),
     text=lambda ctx: f"expand{tuple(ctx)}",
 ))
 
@@ -523,6 +545,7 @@ GETITEM = register(Op(  # ctx: the index
     forward=lambda F, ctx, x: x[ctx],
     backward=lambda F, ctx, g, out, x: (F.scatter(g, ctx, x.shape),),
     formula=("1 at the selected elements (repeats accumulate), else 0",),
+    values="an index, not a letter: the gradient is 1 at the selected elements and 0 elsewhere",
     text=lambda ctx: f"[{index_text(ctx)}]",
     branch=lambda ctx, xs, out: np.frombuffer(_digest(ctx), dtype=np.uint8),  # x[x > 0]: the index moves
 ))
@@ -531,7 +554,7 @@ SCATTER_ADD = register(Op(  # ctx: (index, shape): zeros of shape with x added a
     "scatter_add", arity=1,
     forward=lambda F, ctx, x: ArrayMath.scatter(x, ctx[0], ctx[1]),
     backward=lambda F, ctx, g, out, x: (g[ctx[0]],),
-    formula=("1 (the gradient is read back at the index)",),
+    formula=("1  (the gradient is read back at the index)",),
 ))
 
 
@@ -545,7 +568,7 @@ CONCATENATE = register(Op(  # ctx: (axis, offsets of the pieces along it)
     "concatenate", symbol="concat", arity=-1,
     forward=lambda F, ctx, *xs: np.concatenate(xs, axis=ctx[0]),
     backward=_concat_backward,
-    formula=("1 on its own slice of the result",),
+    formula=("1  (on its own slice of the result)",),
     text=lambda ctx: f"concat(axis={ctx[0]})",
 ))
 
@@ -554,6 +577,7 @@ SOFTMAX = register(Op(  # ctx: axis
     forward=lambda F, ctx, x: _softmax(x, ctx),
     backward=lambda F, ctx, g, out, x: (out * (g - (g * out).sum(axis=ctx, keepdims=True)),),
     formula=("diag(s) - s s^T  (s = softmax(x))",),
+    values="not element-wise: a Jacobian matrix, applied to the upstream g as s * (g - sum(g * s))",
     text=lambda ctx: f"softmax(axis={ctx})",
 ))
 
@@ -562,6 +586,7 @@ LOG_SOFTMAX = register(Op(  # ctx: axis
     forward=lambda F, ctx, x: _log_softmax(x, ctx),
     backward=lambda F, ctx, g, out, x: (g - F.exp(out) * g.sum(axis=ctx, keepdims=True),),
     formula=("I - softmax(x) 1^T",),
+    values="not element-wise: a Jacobian matrix, applied to the upstream g as g - softmax(x) * sum(g)",
     text=lambda ctx: f"log_softmax(axis={ctx})",
 ))
 
@@ -570,7 +595,8 @@ LOGSUMEXP = register(Op(  # ctx: (axes or None, keepdims)
     forward=lambda F, ctx, x: _logsumexp(x, ctx[0], ctx[1]),
     backward=lambda F, ctx, g, out, x: (
         _keep(g, ctx[0], ctx[1], x.shape) * F.exp(x - _keep(out, ctx[0], ctx[1], x.shape)),),
-    formula=("softmax(x)",),
+    formula=("exp(x - L)  (softmax(x), with L = logsumexp(x))",),
+    values=lambda ctx, slot, xs, out: {"x": xs[0], "L": _keep(out, ctx[0], ctx[1], np.shape(xs[0]))},
     text=lambda ctx: _with_axes("logsumexp", ctx),
 ))
 

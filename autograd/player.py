@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from .viz import COLORS
+from .style import COLORS
 
 __all__ = ["player", "document"]
 

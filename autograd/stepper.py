@@ -8,7 +8,7 @@
 >>> len(s), s.position
 (2, 0)
 >>> print(s.next())
-step 1: z1 = w1 * x | upstream -6 | w1: b [a = w1, b = x] = -1, gets 6, total 6 | x: a [a = w1, b = x] = 3, ...
+step 1: z1 = w1 * x | upstream dJ/dz1 = -6 | w1: b [a = w1, b = x] = -1, gets 6, total 6 | x: a [a = w1, b = x] = 3, ...
 >>> w1.grad                      # nothing is added to .grad while stepping
 0.0
 >>> s.prev().index, s.goto(-1).index
@@ -39,16 +39,16 @@ from typing import Any
 
 import numpy as np
 
-from . import viz
+from . import style, viz
 from .engine import Node, topological_order
 from .stepping import RichStep, backward_steps
 
 __all__ = ["Stepper", "FINAL_COLOR"]
 
-#: border of nodes whose gradient is final (every consumer has sent its share); blue against the orange of the
-#: current step, a pair colour-blind readers tell apart (Okabe-Ito blue)
-FINAL_COLOR = "#0072b2"
-HIGHLIGHT = viz.COLORS["highlight"]
+#: border of nodes whose gradient is final (every consumer has sent its share): Okabe–Ito bluish green against the
+#: vermillion of the current step (autograd.style holds both)
+FINAL_COLOR = style.COLORS["final"]
+HIGHLIGHT = style.COLORS["highlight"]
 
 
 class Stepper:
@@ -199,7 +199,7 @@ class Stepper:
 
     def draw(self, k: int | None = None, **kw: Any):
         """The graph at step ``k`` (default: the current step): the step's node and edges in orange, nodes whose
-        gradient is final with a blue border, each node's gradient as known then (``so far ...``: a partial sum
+        gradient is final with a bluish green border, each node's gradient as known then (``so far ...``: a partial sum
         still waiting for consumers; ``?``: not reached yet). Keyword arguments go to :func:`autograd.viz.draw`.
         """
         step = self._step(k)

@@ -7,8 +7,8 @@
 >>> J = z1 ** 2; J.label = "J"
 >>> for step in backward_steps(J):
 ...     print(step)
-step 0: J = z1 ** 2 | upstream 1 | z1: n * x^(n-1) [x = z1, n = 2] = -6, gets -6, total -6
-step 1: z1 = w1 * x | upstream -6 | w1: b [a = w1, b = x] = -1, gets 6, total 6 | x: a [a = w1, b = x] = 3, ...
+step 0: J = z1 ** 2 | upstream dJ/dJ = 1 | z1: n * x^(n-1) [x = z1, n = 2] = -6, gets -6, total -6
+step 1: z1 = w1 * x | upstream dJ/dz1 = -6 | w1: b [a = w1, b = x] = -1, gets 6, total 6 | x: a [a = w1, b = x] = 3, ...
 
 Each step is the engine's own :class:`~autograd.engine.Step` (the backward loop paused after one node), so
 running the steps to the end leaves exactly the gradients ``J.backward()`` leaves. A step holds the node, its
@@ -29,10 +29,11 @@ import numpy as np
 from . import engine
 from .engine import Node, Op, Step, unbroadcast
 from .notation import format_array
+from .style import display_label, dname, node_names
 from .viz import draw as _draw
 from .viz import graph_order
 
-__all__ = ["backward_steps", "RichStep", "slot_formula", "node_name", "formula_letters"]
+__all__ = ["backward_steps", "RichStep", "slot_formula", "node_name", "graph_names", "formula_letters"]
 
 
 def slot_formula(op: Op, ctx: Any, slot: int, n_inputs: int) -> str:
@@ -43,17 +44,27 @@ def slot_formula(op: Op, ctx: Any, slot: int, n_inputs: int) -> str:
 
 
 def node_name(node: Node, index: int | None = None) -> str:
-    """How steps and explanations name a node: its label, else its op's name and its index in the drawing
-    (``weighted_sum#4``: the drawing labels that node ``#4``), else ``const 3`` / ``input (2, 3)`` for an
-    unlabelled leaf."""
+    """A node's name on its own, outside any graph: the lecture's name of its label (:func:`autograd.style.
+    display_label`), else its op's name (with ``#index`` when given), else ``const 3`` / ``input(2, 3)`` for an
+    unlabelled leaf. Within a graph, steps, explanations and drawings use :func:`graph_names`."""
     if node.label:
-        return node.label
+        return display_label(node.label)
     suffix = "" if index is None else f"#{index}"
     if node._fn is not None:
         return node._fn.name + suffix
     if hasattr(node.data, "shape") and np.ndim(node.data) > 0:
         return f"input{tuple(node.data.shape)}" + suffix
     return f"const {float(np.asarray(node.data)):g}"
+
+
+def graph_names(order: list[Node]) -> dict[Node, str]:
+    """Every node of a graph (``order``: :func:`autograd.viz.graph_order`) with its name in steps, explanations
+    and drawings alike (:func:`autograd.style.node_names`; an unlabelled leaf is ``const 3`` or ``input(2, 3)``)."""
+    names = node_names(order)
+    for node, name in names.items():
+        if not name:
+            names[node] = node_name(node)
+    return names
 
 
 def formula_letters(node: Node, slot: int, name: Callable[[Node], str]) -> str:
@@ -97,12 +108,13 @@ def _is_upstream_times(upstream: Any, local: Any, contribution: Any) -> bool:
 class _Run:
     """What the steps of one backward pass share: the root, the order, the gradients known so far."""
 
-    __slots__ = ("root", "order", "index", "first_consumer", "history", "cursor", "pending")
+    __slots__ = ("root", "order", "index", "names", "first_consumer", "history", "cursor", "pending")
 
     def __init__(self, root: Node) -> None:
         self.root = root
         self.order = graph_order(root)  # the drawing's numbering: names match its n{i} ids
         self.index = {node: i for i, node in enumerate(self.order)}
+        self.names = graph_names(self.order)
         # backward visits the order in reverse, so a node's last contribution comes from its earliest consumer
         self.first_consumer: dict[Node, int] = {}
         for i, node in enumerate(self.order):
@@ -133,7 +145,9 @@ class RichStep(Step):
     # -- what the step holds, per parent slot ----------------------------------------------------------------
     def name(self, node: Node) -> str:
         run = getattr(self, "_run", None)
-        return node_name(node, run.index.get(node) if run is not None else None)
+        if run is not None and node in run.names:
+            return run.names[node]
+        return node_name(node)
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per parent slot: parent, formula, local derivative (the rule applied to an upstream of ones),
@@ -164,6 +178,11 @@ class RichStep(Step):
             })
         return out
 
+    def root_name(self) -> str:
+        """The name of the root whose gradient is being computed (``J``: the header reads ``dJ/dw1``)."""
+        run = getattr(self, "_run", None)
+        return self.name(run.root if run is not None else self.node)
+
     # -- text ------------------------------------------------------------------------------------------------
     def expression(self) -> str:
         """The node as its op applied to its parents' names: ``z1 * w2``, ``error ** 2``, ``sigmoid(z)``."""
@@ -172,7 +191,8 @@ class RichStep(Step):
 
     def __str__(self) -> str:
         node = self.node
-        parts = [f"step {self.index}: {self.name(node)} = {self.expression()}", f"upstream {_brief(self.upstream)}"]
+        parts = [f"step {self.index}: {self.name(node)} = {self.expression()}",
+                 f"upstream {dname(self.root_name(), self.name(node))} = {_brief(self.upstream)}"]
         for r in self.rows():
             who = self.name(r["parent"])
             if r["contribution"] is None:
@@ -199,7 +219,8 @@ class RichStep(Step):
         node = self.node
         who = e(self.name(node))
         head = (f"<b>step {self.index}</b>: <code>{who} = {e(self.expression())}</code>"
-                f" &nbsp; upstream d(root)/d({who}) = <code>{e(_brief(self.upstream))}</code>")
+                f" &nbsp; upstream {e(dname(self.root_name(), self.name(node)))} = "
+                f"<code>{e(_brief(self.upstream))}</code>")
         arrays = node._broadcasts
         cells = ["parent", "local derivative", "where", "value",
                  "parent receives (vector-Jacobian product of the upstream)" if arrays

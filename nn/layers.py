@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value, linear, weighted_sum
+from autograd.value import Constant
 
 from . import functional as F
 from . import init as initializers
@@ -74,6 +75,20 @@ def _values(x: Any, n: int, layer: str) -> list[Any]:
     if len(xs) != n:
         raise ValueError(f"{layer}: expects {n} inputs, got {len(xs)}")
     return xs
+
+
+def _inputs(x: Any, n: int, layer: str) -> list[Any]:
+    """The inputs of a Value layer, each plain number lifted once to a constant labelled as the lecture writes
+    it (x1, x2, ...), so every neuron reading input j shares one graph node (a drawing shows x1 once, with an
+    edge to each neuron, not one copy per neuron). Values are passed on as they are."""
+    xs = _values(x, n, layer)
+    return [v if isinstance(v, Value) else Constant(_number(v, layer), label=f"x{j + 1}") for j, v in enumerate(xs)]
+
+
+def _number(v: Any, layer: str) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{layer}: inputs must be real numbers or Values, got {type(v).__name__} {v!r}")
+    return float(v)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -121,7 +136,7 @@ class Perceptron(Module):
             p.data = float(w)
 
     def forward(self, x: Sequence[Any]) -> Value:
-        z = weighted_sum(self.W, _values(x, self.n_inputs, "Perceptron"), self.w0)
+        z = weighted_sum(self.W, _inputs(x, self.n_inputs, "Perceptron"), self.w0)
         return self._g(z)
 
     def extra_repr(self) -> str:
@@ -140,7 +155,7 @@ class Neuron(Module):
         self.b = Value(0.0)
 
     def forward(self, x: Sequence[Any]) -> Value:
-        return self._g(weighted_sum(self.w, _values(x, len(self.w), "Neuron"), self.b))
+        return self._g(weighted_sum(self.w, _inputs(x, len(self.w), "Neuron"), self.b))
 
     def extra_repr(self) -> str:
         return f"{len(self.w)}, activation={F.activation_name(self.activation)}"
@@ -161,6 +176,8 @@ class NeuronLayer(Module):
         self.neurons = [Neuron(n_inputs, activation, rng=gen) for _ in range(n)]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+        if self.neurons:  # lift plain numbers once, so every neuron reads the same x1, x2, ... nodes
+            x = _inputs(x, len(self.neurons[0].w), "NeuronLayer")
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 

@@ -170,6 +170,16 @@ class Module:
             else:
                 yield name, item
 
+    def lecture_names(self) -> dict[str, str]:
+        """Each parameter's key in :meth:`named_parameters` (and ``state_dict``) -> the name drawings, steps and
+        explanations print for it, as the lecture writes it: ``{'w0': 'w0', 'W.0': 'w1', ...}`` for a
+        perceptron, ``'layers.0.neurons.1.w.0' -> 'w[1]_{1,2}'`` (input 1 to neuron 2 of layer 1; ``w[1]_{0,2}``
+        its bias) for an MLP, ``'layers.2.W' -> 'W[3]'`` for a Sequential. Display only: the keys, the labels
+        and what save/load read do not change."""
+        from autograd.style import display_label
+
+        return {name: display_label(name) for name, _ in self.named_parameters()}
+
     def parameters(self) -> list[Value | Tensor]:
         """Every trainable parameter (what an optimizer is given)."""
         return [p for _, p in self.named_parameters()]

@@ -15,9 +15,10 @@ from browser import chromium
 from markers import needs_dot
 
 from autograd import Stepper, Value
+from autograd.style import COLORS
 from autograd.viz import format_array, graph_order
 
-HIGHLIGHT = "#e67e22"
+HIGHLIGHT = COLORS["highlight"]
 
 
 @pytest.fixture(scope="module")

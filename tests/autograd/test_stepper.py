@@ -217,12 +217,12 @@ def test_draw_highlights_the_current_node_and_marks_final_ones() -> None:
     s = Stepper(J)
     src = s.draw().source
     # step 0: J's turn; z1 got its whole gradient, w1 and x are not reached yet
-    assert 'n3 [label="{ J | data 9.0000 | grad 1.0000 }" color="#e67e22"' in src
-    assert 'n2 [label="{ z1 | data -3.0000 | grad -6.0000 }" color="#0072b2"' in src
-    assert 'n1 [label="{ w1 | data 3.0000 | grad ? }" fillcolor' in src
+    assert 'n3 [label="J | data 9.0000 | grad 1.0000" color="#d55e00"' in src
+    assert 'n2 [label="z1 | data -3.0000 | grad -6.0000" color="#009e73"' in src
+    assert 'n1 [label="w1 | data 3.0000 | grad ?" color="#0072b2" fillcolor' in src
     src = s.draw(1).source
-    assert 'n1 [label="{ w1 | data 3.0000 | grad 6.0000 }" color="#0072b2"' in src
-    assert 'n2 [label="{ z1 | data -3.0000 | grad -6.0000 }" color="#e67e22"' in src
+    assert 'n1 [label="w1 | data 3.0000 | grad 6.0000" color="#009e73"' in src
+    assert 'n2 [label="z1 | data -3.0000 | grad -6.0000" color="#d55e00"' in src
     assert s.position == 0  # drawing another step does not move the cursor
 
 

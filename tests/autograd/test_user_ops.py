@@ -18,7 +18,7 @@ from autograd import REGISTRY, Op, Tensor, Value, apply, backward_steps, draw, e
 from autograd.gradcheck import GradcheckKinkWarning
 
 _FIELDS = ("arity", "forward", "backward", "formula", "symbol", "kinks", "selective", "doc", "text", "letters",
-           "expression", "formula_slot", "branch")
+           "expression", "formula_slot", "branch", "values")
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_a_twin_of_weighted_sum_steps_and_explains_each_slot_identically(twin) -
     z2 = apply(op, *ws, *xs, b, ctx=(2, True))
     lines1, lines2 = [str(s) for s in backward_steps(z1)], [str(s) for s in backward_steps(z2)]
     _same("\n".join(lines2), "\n".join(lines1), "weighted_sum")
-    assert "w1: x_i (for w_i) [i = 1, x_1 = x1]" in lines1[0]
+    assert "w1: x_i  (for w_i) [i = 1, x_1 = x1]" in lines1[0]
     _same(str(explain(z2, ws[1])), str(explain(z1, ws[1])), "weighted_sum")
 
 
@@ -165,7 +165,7 @@ def test_defaults_serve_an_op_that_declares_no_hooks() -> None:
         x = Value(3.0, label="x")
         y = apply(op, x)
         (step,) = backward_steps(y)
-        assert str(step) == "step 0: halve#1 = halve(x) | upstream 1 | x: 1/2 [x = x] = 0.5, gets 0.5, total 0.5"
+        assert str(step) == "step 0: J = halve(x) | upstream dJ/dJ = 1 | x: 1/2 [x = x] = 0.5, gets 0.5, total 0.5"
         assert "[label=halve " in draw(y).source
         assert op.branch_for(None, [1.0], 0.5) is None and op.show(None) == "halve"
     finally:

@@ -80,7 +80,7 @@ def test_numbers_and_constant_tensors_still_pass():
 def test_value_layers_refuse_a_tensor_that_requires_grad():
     """The mirror case: Sequential(Dense(2, 3), Layer(3, 1)) used to read Dense's output as numbers."""
     model = nn.Sequential(nn.Dense(2, 3, rng=0), nn.Layer(3, 1, rng=1))
-    with pytest.raises(TypeError, match=r"Neuron: got a Tensor of shape \(3,\) that requires grad"):
+    with pytest.raises(TypeError, match=r"NeuronLayer: got a Tensor of shape \(3,\) that requires grad"):
         model(np.array([1.0, 2.0]))
     n = nn.Neuron(2, rng=0)
     assert isinstance(n(Tensor([1.0, 2.0])), Value)  # a constant Tensor is data, as before
