@@ -1,4 +1,6 @@
-"""``python -m benchmarks [--quick] [--only WORKLOAD ...] [--engines ENV ...]``: the suite, as ``make bench`` runs it.
+"""``python -m benchmarks [--quick] [--only WORKLOAD ...] [--engines ENV ...] [--contenders ROW ...]``: the suite.
+
+``make bench`` runs it with no arguments.
 
 Every (engine, workload, repetition) runs in a child process of its own, started with that engine's interpreter
 (the project's .venv for chainrule, ``out/bench-envs/<env>`` for each peer; :mod:`benchmarks.envs` makes them).
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import envs, harness
-from .contenders import CONTENDERS, HAND, ORDER, Contender
+from .contenders import COMPILED, CONTENDERS, HAND, ORDER, Contender
 from .harness import fmt_time, per_unit, reference_losses, session
 from .workloads import Workload
 
@@ -143,6 +145,60 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
     return out
 
 
+def compiled_targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
+    """(target, what was measured, met) for each target of issue 15 (autograd.compile) that the rows can judge."""
+    out: list[tuple[str, str, bool | None]] = []
+
+    def span(r: dict) -> str:
+        return f"{r['ratio']:.2f}x ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})"
+
+    for b, lim in (("b100", 1.15), ("b8", 1.3)):
+        r = _find(rows, "small", COMPILED, b)
+        if r:
+            out.append((f"compiled small MLP {b}: <= {lim}x hand numpy", span(r), r["ratio"] <= lim))
+    r = _find(rows, "chain", COMPILED, "forward+backward")
+    if r:
+        us, hand = r["time"] * 1e6, r["hand"] * 1e6
+        out.append(("compiled per-op chain, forward+backward: <= 0.8 µs/op",
+                    f"{us:.2f} µs/op ({r['ratio']:.2f}x hand numpy's {hand:.2f})", us <= 0.8))
+    for dt in ("float32", "float64"):
+        r = _find(rows, "large", COMPILED, dt)
+        if r:
+            out.append((f"compiled large MLP {dt}: <= 1.05x hand numpy", span(r), r["ratio"] <= 1.05))
+    mg, r = _find(rows, "demo", "micrograd 0.1.0"), _find(rows, "demo", COMPILED)
+    if r and mg:
+        speed = mg["ratio"] / r["ratio"]
+        out.append(("compiled micrograd demo, Value node for node: >= 30x faster than micrograd",
+                    f"{speed:.1f}x ({mg['ratio_min'] / r['ratio_max']:.1f}–{mg['ratio_max'] / r['ratio_min']:.1f}); "
+                    f"trace+compile {fmt_time(r['first_call'])}", speed >= 30))
+    for b in ("b100", "b8"):
+        r = _find(rows, "small", COMPILED, b)
+        if r and "first_call" in r:
+            out.append((f"trace and compile of the small MLP step ({b}): <= 50 ms",
+                        f"{fmt_time(r['first_call'])} (first call: trace, compile, one SGD update)",
+                        r["first_call"] <= 0.05))
+    return out
+
+
+def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run from several (``--render A.json B.json``): a later run's rows replace an earlier run's rows of the
+    same workload and engine; the report says which runs the rows come from."""
+    if len(runs) == 1:
+        return runs[0]
+    merged = dict(runs[0])
+    rows = list(merged["rows"])
+    for run in runs[1:]:
+        new = {(r["workload"], r["engine"]) for r in run["rows"]}
+        rows = [r for r in rows if (r["workload"], r["engine"]) not in new] + run["rows"]
+    parts = [p for run in runs for p in run.get("parts", [run])]
+    merged.update(rows=rows, quick=any(r["quick"] for r in runs), scaling_note=runs[0]["scaling_note"],
+                  parts=[{k: p[k] for k in ("date", "command", "load_start", "load_end", "reps", "cpu")}
+                         for p in parts],
+                  machine=list(dict.fromkeys(m for run in runs for m in run["machine"])),
+                  command=" + ".join(p["command"] for p in parts), date=max(p["date"] for p in parts))
+    return merged
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Output
 # ----------------------------------------------------------------------------------------------------------------
@@ -171,20 +227,22 @@ def table(rows: list[dict], ws: list[Workload]) -> str:
                     err = "its environment is unusable, see below"
                 lines.append(f"| | {r['engine']} | not measured: {err} | | |")
                 continue
-            jit = "jit" in r["engine"]
+            first = ("compile+run " if "jit" in r["engine"] else
+                     "trace+compile+run " if r["engine"] == COMPILED else None)
             lines.append(f"| | {r['engine']} | {fmt_time(r['time'])}/{w.unit} | {_x(r['ratio'])} "
                          f"({_x(r['ratio_min'])[:-1]}–{_x(r['ratio_max'])[:-1]}) | "
-                         f"{'compile+run ' + fmt_time(r['first_call']) if jit else ''} |")
+                         f"{first + fmt_time(r['first_call']) if first else ''} |")
     lines += [""] + [f"Not measured: {name}: {why}" for name, why in unusable.items()]
     return "\n".join(lines).rstrip()
 
 
-def spread_sentence(rows: list[dict], previous: dict | None) -> str:
+def spread_sentence(rows: list[dict], previous: dict | None, runs: int = 1) -> str:
     """How much the ratios move: between the processes of this run and, when there is one, against the last run."""
     spreads = [(r["ratio_max"] - r["ratio_min"]) / r["ratio"] for r in rows if "ratio" in r and len(r["sessions"]) > 1]
     text = ""
     if spreads:
-        text = (f"Between the processes of this run a row's ratio moved by {statistics.median(spreads):.0%} of its "
+        which = "this run" if runs == 1 else f"these {runs} runs"
+        text = (f"Between the processes of {which} a row's ratio moved by {statistics.median(spreads):.0%} of its "
                 f"median (median over rows; largest {max(spreads):.0%}).")
     if previous:
         old = {(r["workload"], r["engine"]): r["ratio"] for r in previous.get("rows", []) if "ratio" in r}
@@ -244,8 +302,10 @@ rounds of the engine's sample over hand numpy's sample of the same round (timed 
 shows the median over processes of the time and
 of the ratio, and the ratio's min–max. Engines compare only through their ratios. PyTorch, JAX and tinygrad run
 thread pools of their own, so their hand numpy runs in a second process of the same interpreter, driven in lock
-step, never in theirs. Threads: {threads}. JAX jit: the first call
-(tracing and compiling) is excluded from the timing and shown as "first call". Losses: large, softmax
+step, never in theirs. Threads: {threads}. JAX jit and chainrule's autograd.compile: the first call
+(tracing and compiling, and one step) is excluded from the timing and shown as "first call"; the compiled rows
+replay forward, loss and backward and update the parameters' .data after the call, as the eager Tensor rows do
+(the micrograd demo's points are constants of its program). Losses: large, softmax
 cross-entropy of the logits (log_softmax, the label's column, mean); small, BCE with logits mean(softplus(z) - y z);
 micrograd demo, written as micrograd's README writes it: sum(relu(1 - y_i s_i)) * (1/n) + 1e-4 * sum(p * p) with
 Python's sum, the same code for every engine. Digits: every engine draws the same batch order
@@ -258,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", metavar="TEXT", help="only workloads whose name contains TEXT")
     parser.add_argument("--engines", nargs="*", metavar="ENV", help=f"environments to run (default: all; quick: "
                         f"ours): ours {' '.join(envs.PEERS)}")
+    parser.add_argument("--contenders", action="append", metavar="TEXT",
+                        help="only contenders (rows) whose name contains TEXT, e.g. 'compile' or 'jax.jit'")
     parser.add_argument("--reps", type=int, help="processes per row (default 3; quick 1)")
     parser.add_argument("--threads", default="1", help="threads of every library's pool (BLAS, OpenMP, XLA) in the "
                         "children: a number (default 1: on a shared machine extra threads measure the contention), or "
@@ -265,14 +327,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-scaling", action="store_true", help="skip the cost-growth plot")
     parser.add_argument("--out", default="out/bench.md", help="markdown report (default out/bench.md); the JSON and "
                         "the plot are written beside it")
-    parser.add_argument("--render", metavar="JSON", help="measure nothing: write the report of a run's JSON to --out")
+    parser.add_argument("--render", metavar="JSON", nargs="+", help="measure nothing: write the report of a run's "
+                        "JSON to --out; of several runs' JSON, their rows merged (a later run's row replaces an "
+                        "earlier one's of the same workload and engine) and the merged JSON written beside --out")
     args = parser.parse_args(argv)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.render:
-        out.write_text(render(json.loads(Path(args.render).read_text())))
-        print(f"(report of {args.render} written to {out})")
+        run = merge([json.loads(Path(p).read_text()) for p in args.render])
+        out.write_text(render(run))
+        if len(args.render) > 1:
+            out.with_suffix(".json").write_text(json.dumps(run, indent=1, default=str))
+        print(f"(report of {' + '.join(args.render)} written to {out})")
         return 0
     wanted = args.engines if args.engines is not None else (["ours"] if args.quick else ["ours", *envs.PEERS])
     reps = args.reps or (1 if args.quick else 3)
@@ -290,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             unusable[env] = reason
             log(f"   {env}: not usable: {reason}")
     ws = [w for w in workloads(args.quick) if not args.only or any(t in w.name for t in args.only)]
-    chosen = [CONTENDERS[n] for n in ORDER if CONTENDERS[n].env in wanted and n != HAND]
+    chosen = [CONTENDERS[n] for n in ORDER if CONTENDERS[n].env in wanted and n != HAND
+              and (not args.contenders or any(t in n for t in args.contenders))]
     rows = run_rows(ws, [c for c in chosen if c.env not in unusable], reps, sample, log)
     for c in chosen:
         if c.env in unusable:
@@ -316,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     run = {"date": time.strftime("%Y-%m-%d %H:%M"), "command": command.strip(), "quick": args.quick, "reps": reps,
            "sample": sample, "threads": args.threads, "load_start": load_start, "load_end": os.getloadavg(),
            "cpu": cpu_name(), "machine": machine_lines(infos, load_start, os.getloadavg()), "rows": rows,
-           "targets": targets(rows), "scaling_note": scaling_note}
+           "targets": targets(rows), "compiled_targets": compiled_targets(rows), "scaling_note": scaling_note}
     report = render(run, previous)
     out.write_text(report)
     json_path.write_text(json.dumps(run, indent=1, default=str))
@@ -329,16 +397,22 @@ def main(argv: list[str] | None = None) -> int:
 def render(run: dict[str, Any], previous: dict[str, Any] | None = None) -> str:
     """The markdown report of a run (``out/bench.json``); the part between the markers goes to the README."""
     rows, ws = run["rows"], workloads(run["quick"])
-    (l0, l1), reps = (run["load_start"][0], run["load_end"][0]), run["reps"]
-    stamp = (f"Last full run: {run['date']}, `{run['command']}`, {run['cpu']}, load average {l0:.1f} at the start "
-             f"and {l1:.1f} at the end; {reps} processes per row.")
+    reps = run["reps"]
+    parts = run.get("parts", [run])
+    stamps = [f"`{p['command']}` ({p['date']}, load average {p['load_start'][0]:.1f} at the start and "
+              f"{p['load_end'][0]:.1f} at the end; {p['reps']} processes per row)" for p in parts]
+    stamp = f"Last full run: {stamps[0]}, {run['cpu']}."
+    if len(parts) > 1:
+        stamp += (f" Rows from {len(parts) - 1} later run(s) replace its rows of the same workload and engine: "
+                  + "; ".join(stamps[1:]) + ".")
     report = [f"# chainrule benchmarks\n\nCommand: `{run['command']}` ({run['date']})\n",
               *[f"- {line}" for line in run["machine"]], "", "<!-- bench:start -->", "", stamp, "", table(rows, ws),
-              "", spread_sentence(rows, previous), ""]
-    if run["targets"]:
-        report += ["Targets of issue 18, judged from the ratios above (per-op targets are in µs, which the load "
-                   "inflates; compare its ratio too):", "", "| target | measured | met? |", "|---|---|---|"]
-        report += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in run["targets"]] + [""]
+              "", spread_sentence(rows, previous, len(parts)), ""]
+    for issue, judged in (("18", targets(rows)), ("15 (autograd.compile)", compiled_targets(rows))):
+        if judged:
+            report += [f"Targets of issue {issue}, judged from the ratios above (per-op targets are in µs, which the "
+                       "load inflates; compare its ratio too):", "", "| target | measured | met? |", "|---|---|---|"]
+            report += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in judged] + [""]
     threads = run["threads"]
     threads_note = (THREADS_NOTE[threads == "default"] if threads in ("1", "default")
                     else f"every library's pool set to {threads} threads")

@@ -259,6 +259,112 @@ def ours_demo_mlp(d):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# chainrule, compiled (autograd.compile, issue 15): forward, loss and backward recorded once and replayed as
+# straight-line numpy; the SGD update on .data after each call, as in the eager rows above. The first call traces
+# and compiles (the worker reports it as the row's "first call"); it is never in the timed rounds.
+# ----------------------------------------------------------------------------------------------------------------
+
+COMPILED = "chainrule autograd.compile"
+
+
+@maker(COMPILED, "large", "small", env="ours",
+       note="autograd.compile of forward + loss + backward (the eager Tensor row's code); SGD on .data after the call")
+def ours_compiled_mlp(d):
+    import autograd
+    from autograd import Tensor
+    from nn.functional import binary_cross_entropy_with_logits as bce
+
+    params, lr = _our_params(d), d["lr"]
+    large = "y" in d
+    x = Tensor(d["X"])
+    t = Tensor(d["Y"]) if not large else None
+    rows = np.arange(len(d["y"])) if large else None
+    y = d["y"] if large else None
+
+    @autograd.compile
+    def forward_backward(x):
+        h = x
+        for i in range(0, len(params), 2):
+            h = h @ params[i] + params[i + 1]
+            if i < len(params) - 2:
+                h = h.relu() if large else h.tanh()
+        loss = -h.log_softmax(axis=1)[rows, y].mean() if large else bce(h, t)
+        loss.backward()
+        return loss
+
+    def step() -> float:
+        loss = forward_backward(x)
+        _our_sgd(params, lr)
+        return loss.item()
+
+    return step
+
+
+@maker(COMPILED, "chain", env="ours", note="autograd.compile of the chain (and its backward)")
+def ours_compiled_chain(d):
+    import autograd
+    from autograd import Tensor
+
+    leaves = [Tensor(d[k].copy(), requires_grad=True) for k in "xwb"]
+    n, backward = d["n_ops"], d["backward"]
+
+    @autograd.compile
+    def f(x, w, b):
+        out = chain(x, w, b, n).sum()
+        if backward:
+            out.backward()
+        return out
+
+    def step() -> float:
+        out = f(*leaves)
+        for t in leaves:
+            t.grad = None
+        return out.item()
+
+    return step
+
+
+@maker(COMPILED, "demo", env="ours",
+       note="autograd.compile of the node-for-node Value model's forward, loss and backward; the points are "
+       "constants of the program; zero grads and SGD on .data after the call")
+def ours_compiled_demo(d):
+    import autograd
+    from autograd import Value
+    from autograd.value import Constant
+
+    layers = [[([Value(w) for w in row], Value(b)) for row, b in zip(W.tolist(), bias.tolist())]
+              for W, bias in d["weights"]]
+    params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
+    X, y = d["X"].tolist(), d["y"].tolist()
+    lr, alpha = d["lr"], d["alpha"]
+
+    def model(x):
+        for i, layer in enumerate(layers):
+            zs = [sum((wi * xi for wi, xi in zip(ws, x)), b) for ws, b in layer]
+            x = zs if i == len(layers) - 1 else [z.relu() for z in zs]
+        return x[0]
+
+    @autograd.compile
+    def forward_backward():  # _demo_step's loss, node for node
+        inputs = [[Constant(a) for a in row] for row in X]
+        scores = [model(x) for x in inputs]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        total = sum(losses) * (1.0 / len(losses)) + alpha * sum(p * p for p in params)
+        total.backward()
+        return total
+
+    def step() -> float:
+        for p in params:
+            p.grad = 0.0
+        total = forward_backward()
+        for p in params:
+            p.data -= lr * p.grad
+        return total.data
+
+    return step
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # micrograd 0.1.0
 # ----------------------------------------------------------------------------------------------------------------
 
@@ -596,6 +702,7 @@ def tinygrad_mlp(d):
 
 #: the order of rows in the table
 ORDER = [HAND, "chainrule Tensor", "chainrule nn (Sequential, nn loss, nn.SGD)", "chainrule nn.fit",
-         "chainrule Value, node for node", "chainrule nn.MLP", "PyTorch functional", "PyTorch nn.Module + torch.optim",
+         "chainrule Value, node for node", "chainrule nn.MLP", COMPILED, "PyTorch functional",
+         "PyTorch nn.Module + torch.optim",
          "JAX jax.grad (eager)", "JAX jax.jit(value_and_grad + update)", "HIPS autograd", "micrograd 0.1.0",
          "tinygrad"]

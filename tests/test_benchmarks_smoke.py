@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from benchmarks import envs, harness
-from benchmarks.__main__ import main, targets, workloads
-from benchmarks.contenders import CONTENDERS, HAND, ORDER, maker
+from benchmarks.__main__ import compiled_targets, main, merge, targets, workloads
+from benchmarks.contenders import COMPILED, CONTENDERS, HAND, ORDER, maker
 from benchmarks.workloads import CYCLE, Workload, data, hand_chain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +32,9 @@ def test_quick_suite_runs_in_subprocesses_and_writes_table_json_and_plot(tmp_pat
     for w in workloads(quick=True):
         assert f"| **{w.name}** | hand numpy |" in text, w.name
     for engine in ("chainrule Tensor", "chainrule nn (Sequential, nn loss, nn.SGD)", "chainrule nn.fit",
-                   "chainrule Value, node for node", "chainrule nn.MLP"):
+                   "chainrule Value, node for node", "chainrule nn.MLP", COMPILED):
         assert f"| | {engine} |" in text, engine
+    assert "trace+compile+run " in text  # a compiled row's one-off first call, shown beside it
     assert "not measured" not in text and "PyTorch" not in text.split(bench_readme.END)[0]
     rows = json.loads(out.with_suffix(".json").read_text())["rows"]
     assert rows and all(r["ratio"] > 0 and len(r["sessions"]) == 1 for r in rows)
@@ -147,6 +148,48 @@ def test_targets_are_judged_from_ratios_across_processes():
     assert got["micrograd demo, nn.MLP: >= 30x faster than micrograd"][0].startswith("40.0x")
     assert got["nn path / raw Tensor ops, small b8: <= 1.10x"] == ("1.06x", True)
     assert got["digits s/epoch, nn.fit / PyTorch nn.Module + torch.optim: <= 0.7x"][1] is False
+
+
+def test_compiled_targets_of_issue_15_are_judged_from_the_compiled_rows():
+    rows = [_row("small", COMPILED, "small b100", 1.1), _row("small", COMPILED, "small b8", 1.4),
+            _row("small", "chainrule Tensor", "small b8", 1.0),  # the eager row judges nothing here
+            _row("chain", COMPILED, "chain forward+backward", 2, time=0.7e-6),
+            _row("large", COMPILED, "large float32", 1.04), _row("large", COMPILED, "large float64", 1.06),
+            _row("demo", "micrograd 0.1.0", "demo", 900), _row("demo", COMPILED, "demo", 20)]
+    rows[0]["first_call"], rows[1]["first_call"], rows[-1]["first_call"] = 0.004, 0.06, 2.0
+    rows[3]["hand"] = 0.35e-6
+    got = {t: (m, ok) for t, m, ok in compiled_targets(rows)}
+    assert got["compiled small MLP b100: <= 1.15x hand numpy"][1] is True
+    assert got["compiled small MLP b8: <= 1.3x hand numpy"] == ("1.40x (1.26–1.54)", False)
+    assert got["compiled per-op chain, forward+backward: <= 0.8 µs/op"] == (
+        "0.70 µs/op (2.00x hand numpy's 0.35)", True)
+    assert got["compiled large MLP float32: <= 1.05x hand numpy"][1] is True
+    assert got["compiled large MLP float64: <= 1.05x hand numpy"][1] is False
+    assert got["compiled micrograd demo, Value node for node: >= 30x faster than micrograd"] == (
+        "45.0x (36.8–55.0); trace+compile 2 s", True)
+    assert got["trace and compile of the small MLP step (b100): <= 50 ms"][1] is True
+    assert got["trace and compile of the small MLP step (b8): <= 50 ms"][1] is False
+    assert compiled_targets([r for r in rows if r["engine"] != COMPILED]) == []
+
+
+def test_runs_are_merged_a_later_rows_replacing_an_earlier_ones(tmp_path):
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    assert main(["--quick", "--only", "forward only", "--no-scaling", "--out", str(a)]) == 0
+    assert main(["--quick", "--only", "forward only", "--contenders", "compile", "--no-scaling", "--out", str(b)]) == 0
+    run_a, run_b = (json.loads(p.with_suffix(".json").read_text()) for p in (a, b))
+    assert {r["engine"] for r in run_b["rows"]} == {COMPILED}  # --contenders chose the row
+    merged = merge([run_a, run_b])
+    assert sorted(r["engine"] for r in merged["rows"]) == sorted(r["engine"] for r in run_a["rows"])
+    assert [r for r in merged["rows"] if r["engine"] == COMPILED] == run_b["rows"]
+    assert merged["command"] == f"{run_a['command']} + {run_b['command']}" and len(merged["parts"]) == 2
+    out = tmp_path / "m.md"
+    assert main(["--render", str(a.with_suffix(".json")), str(b.with_suffix(".json")), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "Rows from 1 later run(s) replace" in text
+    assert f"| | {COMPILED} |" in text and "| | chainrule Tensor |" in text
+    assert json.loads(out.with_suffix(".json").read_text())["parts"] == merged["parts"]
+    # a merged JSON merges again (its parts are kept)
+    assert len(merge([merged, run_b])["parts"]) == 3
 
 
 def test_a_report_is_rendered_again_from_its_json_without_measuring(tmp_path):
