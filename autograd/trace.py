@@ -75,7 +75,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -462,25 +462,31 @@ class Program:
         args = ", ".join(s.name for s in self.inputs + self.params)
         out = [f"def {self.name}({args}):", "    # forward"]
         width = max([len(self._show_line(ln)) for ln in self.lines] + [20]) + 2
-        events = sorted(self.events, key=lambda e: e[1])
-        k = 0
-        for i in range(len(self.lines) + 1):
-            while k < len(events) and events[k][1] <= i:
-                e = events[k]
-                k += 1
-                if e[0] == "backward":
-                    out.extend(self._show_backward(e[2]))
-                else:
-                    out.append(f"    {_call_name(e[2], e[3])}            # runs on every call")
-            if i < len(self.lines):
-                line = self.lines[i]
+        for e, line in self._in_order():
+            if line is not None:
                 shape = str(line.shape) if line.shape else "()"
                 what = line.op.name if line.op is not None else "mask"
                 out.append(f"    {self._show_line(line):<{width}}# {shape:<8} {line.dtype}  {what}")
+            elif e[0] == "backward":
+                out.extend(self._show_backward(e[2]))
+            else:
+                out.append(f"    {_call_name(e[2], e[3])}            # runs on every call")
         out.append(f"    return {self._show_outputs()}")
         if not self.backward_programs() and 0 in self._output_backward:
             out.extend(self._show_backward(self._output_backward[0], "when .backward() is called on it"))
         return "\n".join(out)
+
+    def _in_order(self) -> Iterator[tuple[Any, _Line | None]]:
+        """The program in the order it ran: ``(event, None)`` for a ``backward()`` or eager call made before
+        forward line i, ``(None, line)`` for each forward line. Printing and code generation both read this."""
+        events = sorted(self.events, key=lambda e: e[1])
+        k = 0
+        for i in range(len(self.lines) + 1):
+            while k < len(events) and events[k][1] <= i:
+                yield events[k], None
+                k += 1
+            if i < len(self.lines):
+                yield None, self.lines[i]
 
     def _show_outputs(self) -> str:
         shown = [o if isinstance(o, str) else repr(o) for o in self.outputs]
@@ -590,23 +596,18 @@ class Program:
                 body.append(f"{s.name} = _n_{s.name}.data")
             for s in self.params:
                 body.append(f"{s.name} = _p_{s.name}.data")
-        events = sorted(self.events, key=lambda e: e[1])
         eager = {id(x): i for i, x in enumerate(x for x in self.events if x[0] == "eager")}  # (by identity)
-        k = 0
-        for i in range(len(self.lines) + 1):
-            while k < len(events) and events[k][1] <= i:
-                e = events[k]
-                k += 1
-                if e[0] == "backward":
-                    body.extend(self._backward_code(e[2], mode))
-                elif mode == "replay":
-                    body.append(f"_eager{eager[id(e)]}()")
-                    for s in self.params:  # an eager call may have replaced or changed a parameter's data
-                        body.append(f"{s.name} = _p_{s.name}.data")
-                else:
-                    body.append(f"# {_call_name(e[2], e[3])} ran here")
-            if i < len(self.lines):
-                body.append(self._forward_code(self.lines[i], mode))
+        for e, line in self._in_order():
+            if line is not None:
+                body.append(self._forward_code(line, mode))
+            elif e[0] == "backward":
+                body.extend(self._backward_code(e[2], mode))
+            elif mode == "replay":
+                body.append(f"_eager{eager[id(e)]}()")
+                for s in self.params:  # an eager call may have replaced or changed a parameter's data
+                    body.append(f"{s.name} = _p_{s.name}.data")
+            else:
+                body.append(f"# {_call_name(e[2], e[3])} ran here")
         if mode == "source" and not self.backward_programs() and 0 in self._output_backward:
             body.extend(self._backward_code(self._output_backward[0], mode))
         if mode == "source":
