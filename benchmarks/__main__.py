@@ -102,13 +102,15 @@ def _find(rows: list[dict], family: str, engine: str, contains: str = "") -> dic
     return None
 
 
+def span(r: dict) -> str:
+    """A row's ratio as the tables print it: median (min–max)."""
+    return f"{r['ratio']:.2f}x ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})"
+
+
 def targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
     """(target, what was measured, met) for each target of issue 18 that the rows can judge."""
     out: list[tuple[str, str, bool | None]] = []
     T, NN = "chainrule Tensor", "chainrule nn (Sequential, nn loss, nn.SGD)"
-
-    def span(r: dict) -> str:
-        return f"{r['ratio']:.2f}x ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})"
 
     for b, lim in (("b100", 1.5), ("b8", 1.7)):
         r = _find(rows, "small", T, b)
@@ -148,9 +150,6 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
 def compiled_targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
     """(target, what was measured, met) for each target of issue 15 (autograd.compile) that the rows can judge."""
     out: list[tuple[str, str, bool | None]] = []
-
-    def span(r: dict) -> str:
-        return f"{r['ratio']:.2f}x ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})"
 
     for b, lim in (("b100", 1.15), ("b8", 1.3)):
         r = _find(rows, "small", COMPILED, b)
