@@ -78,7 +78,7 @@ _SCRIPT = """
 """
 
 _KEY = ("<p class='cr-key'>orange: the node whose turn it is and the edges it sends gradients down; "
-        "blue border: gradient final (every consumer has sent its share); <code>so far</code>: a partial sum "
+        "green border: gradient final (every consumer has sent its share); <code>so far</code>: a partial sum "
         "still waiting for consumers; <code>?</code>: not reached yet</p>")
 
 

@@ -238,7 +238,7 @@ class Stepper:
         names = [html.escape(step.name(n)) for n in final]
         waiting = [html.escape(step.name(n)) for n in partial]
         lines = [step._repr_html_(),
-                 f"<p class='cr-known'><b>final</b> (blue border): {', '.join(names) or '-'}"
+                 f"<p class='cr-known'><b>final</b> (green border): {', '.join(names) or '-'}"
                  f" &nbsp; <b>still adding up</b> (so far): {', '.join(waiting) or '-'}</p>"]
         return "".join(lines)
 
